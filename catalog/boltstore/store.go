@@ -1,0 +1,268 @@
+// Package boltstore keeps catalog snapshots in a bbolt file, so a restart
+// answers at once without reading any source.
+package boltstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/callboard/callboard/catalog"
+)
+
+// SchemaVersion is the layout of the buckets below. A file with another
+// version is treated as empty and rebuilt from the sources on the next sync.
+const SchemaVersion = 1
+
+var (
+	bucketMeta     = []byte("catalog.meta")
+	bucketEntities = []byte("catalog.entities")
+	bucketProblems = []byte("catalog.problems")
+	bucketFiles    = []byte("catalog.files")
+
+	keySchema   = []byte("schema")
+	keySources  = []byte("sources")
+	keySyncedAt = []byte("synced_at")
+)
+
+// Store is a catalog.Store over a bbolt database that main opens once and
+// shares between the packages that keep state, each in its own buckets.
+type Store struct {
+	db *bbolt.DB
+}
+
+var _ catalog.Store = (*Store)(nil)
+
+// New returns a Store using db.
+func New(db *bbolt.DB) *Store { return &Store{db: db} }
+
+type entityRecord struct {
+	Entity *catalog.Entity `json:"e"`
+	Origin catalog.Origin  `json:"o"`
+}
+
+// Save replaces the stored snapshot in one transaction. Keys are written in
+// sorted order into freshly created buckets with a full fill percentage,
+// which keeps bbolt appending pages instead of splitting them.
+func (s *Store) Save(ctx context.Context, snap *catalog.Snapshot) error {
+	ents, err := encodeEntities(snap.Entities)
+	if err != nil {
+		return err
+	}
+	sources, err := json.Marshal(snap.Sources)
+	if err != nil {
+		return fmt.Errorf("encode snapshot sources: %w", err)
+	}
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		for _, name := range [][]byte{bucketEntities, bucketProblems, bucketFiles} {
+			if tx.Bucket(name) != nil {
+				if err := tx.DeleteBucket(name); err != nil {
+					return fmt.Errorf("clear bucket %s: %w", name, err)
+				}
+			}
+		}
+		b, err := tx.CreateBucket(bucketEntities)
+		if err != nil {
+			return fmt.Errorf("create bucket %s: %w", bucketEntities, err)
+		}
+		b.FillPercent = 1
+		for _, kv := range ents {
+			if err := b.Put(kv.key, kv.value); err != nil {
+				return fmt.Errorf("store entity %s: %w", kv.key, err)
+			}
+		}
+		pb, err := tx.CreateBucket(bucketProblems)
+		if err != nil {
+			return fmt.Errorf("create bucket %s: %w", bucketProblems, err)
+		}
+		pb.FillPercent = 1
+		for i, p := range snap.Problems {
+			v, err := json.Marshal(p)
+			if err != nil {
+				return fmt.Errorf("encode problem in %s: %w", p.File, err)
+			}
+			if err := pb.Put(seqKey(i), v); err != nil {
+				return fmt.Errorf("store problem: %w", err)
+			}
+		}
+		fb, err := tx.CreateBucket(bucketFiles)
+		if err != nil {
+			return fmt.Errorf("create bucket %s: %w", bucketFiles, err)
+		}
+		fb.FillPercent = 1
+		files := append([]catalog.FileState(nil), snap.Files...)
+		sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+		for _, f := range files {
+			v, err := json.Marshal(f)
+			if err != nil {
+				return fmt.Errorf("encode file state %s: %w", f.Path, err)
+			}
+			if err := fb.Put([]byte(f.Path), v); err != nil {
+				return fmt.Errorf("store file state %s: %w", f.Path, err)
+			}
+		}
+		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return fmt.Errorf("create bucket %s: %w", bucketMeta, err)
+		}
+		synced, _ := snap.SyncedAt.MarshalText()
+		for k, v := range map[string][]byte{
+			string(keySchema): []byte(fmt.Sprint(SchemaVersion)), string(keySources): sources, string(keySyncedAt): synced,
+		} {
+			if err := meta.Put([]byte(k), v); err != nil {
+				return fmt.Errorf("store %s: %w", k, err)
+			}
+		}
+		return nil
+	})
+}
+
+type kv struct{ key, value []byte }
+
+// encodeEntities marshals entities in parallel and sorts them by key.
+func encodeEntities(es []*catalog.Entity) ([]kv, error) {
+	out := make([]kv, len(es))
+	errs := make([]error, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	chunk := (len(es) + len(errs) - 1) / len(errs)
+	for w := range errs {
+		lo, hi := w*chunk, min((w+1)*chunk, len(es))
+		if lo >= hi {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			for i := lo; i < hi; i++ {
+				buf.Reset()
+				if err := enc.Encode(entityRecord{Entity: es[i], Origin: es[i].Origin}); err != nil {
+					errs[w] = fmt.Errorf("encode entity %s: %w", es[i].Key(), err)
+					return
+				}
+				out[i] = kv{key: []byte(es[i].Key()), value: bytes.Clone(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return bytes.Compare(out[i].key, out[j].key) < 0 })
+	return out, nil
+}
+
+func seqKey(i int) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(i))
+	return b[:]
+}
+
+// Load reads the stored snapshot, decoding entities in parallel.
+func (s *Store) Load(ctx context.Context) (*catalog.Snapshot, error) {
+	snap := &catalog.Snapshot{}
+	var raw [][]byte
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil || tx.Bucket(bucketEntities) == nil {
+			return catalog.ErrNoSnapshot
+		}
+		if v := string(meta.Get(keySchema)); v != fmt.Sprint(SchemaVersion) {
+			return fmt.Errorf("stored catalog has schema version %q, this build reads %d: %w", v, SchemaVersion, catalog.ErrNoSnapshot)
+		}
+		if err := json.Unmarshal(meta.Get(keySources), &snap.Sources); err != nil {
+			return fmt.Errorf("decode snapshot sources: %w", err)
+		}
+		if err := snap.SyncedAt.UnmarshalText(meta.Get(keySyncedAt)); err != nil {
+			snap.SyncedAt = time.Time{}
+		}
+		// Values are only valid inside the transaction; decoding reads
+		// them in place and copies what it keeps.
+		raw = make([][]byte, 0, tx.Bucket(bucketEntities).Stats().KeyN)
+		if err := tx.Bucket(bucketEntities).ForEach(func(_, v []byte) error {
+			raw = append(raw, v)
+			return nil
+		}); err != nil {
+			return err
+		}
+		ents, err := decodeEntities(ctx, raw)
+		if err != nil {
+			return err
+		}
+		snap.Entities = ents
+		if err := tx.Bucket(bucketProblems).ForEach(func(_, v []byte) error {
+			var p catalog.Problem
+			if err := json.Unmarshal(v, &p); err != nil {
+				return fmt.Errorf("decode stored problem: %w", err)
+			}
+			snap.Problems = append(snap.Problems, p)
+			return nil
+		}); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketFiles).ForEach(func(_, v []byte) error {
+			var f catalog.FileState
+			if err := json.Unmarshal(v, &f); err != nil {
+				return fmt.Errorf("decode stored file state: %w", err)
+			}
+			snap.Files = append(snap.Files, f)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load catalog snapshot: %w", err)
+	}
+	return snap, nil
+}
+
+func decodeEntities(ctx context.Context, raw [][]byte) ([]*catalog.Entity, error) {
+	out := make([]*catalog.Entity, len(raw))
+	workers := runtime.GOMAXPROCS(0)
+	errs := make([]error, workers)
+	chunk := (len(raw) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*chunk, min((w+1)*chunk, len(raw))
+		if lo >= hi {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				if i%4096 == 0 && ctx.Err() != nil {
+					errs[w] = ctx.Err()
+					return
+				}
+				var rec entityRecord
+				if err := json.Unmarshal(raw[i], &rec); err != nil || rec.Entity == nil {
+					errs[w] = fmt.Errorf("decode stored entity %d: %v", i, err)
+					return
+				}
+				rec.Entity.Origin = rec.Origin
+				out[i] = rec.Entity
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

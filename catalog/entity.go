@@ -1,0 +1,219 @@
+// Package catalog reads Backstage-format descriptor files, validates them as
+// Backstage's catalog backend does, relates the entities and indexes them for
+// the bot's questions. It knows no SDK: storage and remote sources are
+// adapters in sub-packages that implement Store and Source.
+package catalog
+
+import (
+	"sort"
+	"strings"
+)
+
+// Built-in kinds, spelled as descriptor files must spell them.
+const (
+	KindComponent = "Component"
+	KindAPI       = "API"
+	KindResource  = "Resource"
+	KindSystem    = "System"
+	KindDomain    = "Domain"
+	KindGroup     = "Group"
+	KindUser      = "User"
+	KindLocation  = "Location"
+	KindTemplate  = "Template"
+)
+
+// Well-known annotations Callboard reads or writes.
+const (
+	AnnotationManagedByLocation       = "backstage.io/managed-by-location"
+	AnnotationManagedByOriginLocation = "backstage.io/managed-by-origin-location"
+	AnnotationSourceLocation          = "backstage.io/source-location"
+	AnnotationTechDocsRef             = "backstage.io/techdocs-ref"
+	AnnotationProjectSlug             = "github.com/project-slug"
+	AnnotationSlackUserID             = "slack.com/user-id"
+	AnnotationSlackNotify             = "slack.com/bot-notify"
+	AnnotationDiscordUserID           = "discord.com/user-id"
+	AnnotationDiscordChannelID        = "discord.com/channel-id"
+	AnnotationPagerDutyServiceID      = "pagerduty.com/service-id"
+)
+
+// Entity is one catalog entity as Backstage models it. Spec keeps every field
+// the file had, as YAML decoded it (map[string]any, []any, string, int64,
+// float64, bool, nil); typed accessors read the well-known ones.
+type Entity struct {
+	APIVersion string         `json:"apiVersion"`
+	Kind       string         `json:"kind"`
+	Metadata   Metadata       `json:"metadata"`
+	Spec       map[string]any `json:"spec,omitempty"`
+	Relations  []Relation     `json:"relations,omitempty"`
+
+	// Origin is where the entity was read from. It is not part of the
+	// Backstage shape and is not marshalled with the entity.
+	Origin Origin `json:"-"`
+
+	// refPos locates each ref-holding spec field ("spec.owner",
+	// "spec.dependsOn[1]") for warnings; nil for entities loaded from a store.
+	refPos map[string]position
+	key    string
+}
+
+// Metadata is the entity's metadata block.
+type Metadata struct {
+	Name        string            `json:"name"`
+	Namespace   string            `json:"namespace,omitempty"`
+	Title       string            `json:"title,omitempty"`
+	Description string            `json:"description,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Tags        []string          `json:"tags,omitempty"`
+	Links       []Link            `json:"links,omitempty"`
+}
+
+// Link is one entry of metadata.links.
+type Link struct {
+	URL   string `json:"url"`
+	Title string `json:"title,omitempty"`
+	Icon  string `json:"icon,omitempty"`
+	Type  string `json:"type,omitempty"`
+}
+
+// Relation is a directed edge from the entity that holds it.
+type Relation struct {
+	Type      string `json:"type"`
+	TargetRef string `json:"targetRef"` // canonical lowercase key
+}
+
+// Origin records the file and document an entity came from.
+type Origin struct {
+	File string `json:"file"`
+	Doc  int    `json:"doc"`
+	Line int    `json:"line"`
+}
+
+// Ref returns the entity's identity.
+func (e *Entity) Ref() Ref {
+	ns := e.Metadata.Namespace
+	if ns == "" {
+		ns = DefaultNamespace
+	}
+	return Ref{Kind: e.Kind, Namespace: ns, Name: e.Metadata.Name}
+}
+
+// Key is the canonical lowercase ref of the entity.
+func (e *Entity) Key() string {
+	if e.key != "" {
+		return e.key
+	}
+	return e.Ref().Key()
+}
+
+// cacheKey remembers the key; callers own e exclusively while they call it.
+func (e *Entity) cacheKey() { e.key = e.Ref().Key() }
+
+// DisplayName is the title when there is one, else the name.
+func (e *Entity) DisplayName() string {
+	if e.Metadata.Title != "" {
+		return e.Metadata.Title
+	}
+	if e.Kind == KindUser || e.Kind == KindGroup {
+		if dn := e.ProfileField("displayName"); dn != "" {
+			return dn
+		}
+	}
+	return e.Metadata.Name
+}
+
+// SpecString returns spec[key] when it is a string.
+func (e *Entity) SpecString(key string) string {
+	s, _ := e.Spec[key].(string)
+	return s
+}
+
+// SpecStrings returns spec[key] when it is a list, keeping its string items.
+func (e *Entity) SpecStrings(key string) []string {
+	list, _ := e.Spec[key].([]any)
+	out := make([]string, 0, len(list))
+	for _, v := range list {
+		if s, ok := v.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// ProfileField returns spec.profile[key] for Users and Groups.
+func (e *Entity) ProfileField(key string) string {
+	p, _ := e.Spec["profile"].(map[string]any)
+	s, _ := p[key].(string)
+	return s
+}
+
+// Annotation returns the value of an annotation, or "".
+func (e *Entity) Annotation(key string) string { return e.Metadata.Annotations[key] }
+
+// RelationTargets returns the targets of the entity's relations of one type.
+func (e *Entity) RelationTargets(typ string) []string {
+	var out []string
+	for _, r := range e.Relations {
+		if r.Type == typ {
+			out = append(out, r.TargetRef)
+		}
+	}
+	return out
+}
+
+// Relation types, each listed with its inverse in inverseRelation.
+const (
+	RelOwnedBy       = "ownedBy"
+	RelOwnerOf       = "ownerOf"
+	RelPartOf        = "partOf"
+	RelHasPart       = "hasPart"
+	RelDependsOn     = "dependsOn"
+	RelDependencyOf  = "dependencyOf"
+	RelProvidesAPI   = "providesApi"
+	RelAPIProvidedBy = "apiProvidedBy"
+	RelConsumesAPI   = "consumesApi"
+	RelAPIConsumedBy = "apiConsumedBy"
+	RelMemberOf      = "memberOf"
+	RelHasMember     = "hasMember"
+	RelChildOf       = "childOf"
+	RelParentOf      = "parentOf"
+)
+
+var inverseRelation = map[string]string{
+	RelOwnedBy: RelOwnerOf, RelOwnerOf: RelOwnedBy,
+	RelPartOf: RelHasPart, RelHasPart: RelPartOf,
+	RelDependsOn: RelDependencyOf, RelDependencyOf: RelDependsOn,
+	RelProvidesAPI: RelAPIProvidedBy, RelAPIProvidedBy: RelProvidesAPI,
+	RelConsumesAPI: RelAPIConsumedBy, RelAPIConsumedBy: RelConsumesAPI,
+	RelMemberOf: RelHasMember, RelHasMember: RelMemberOf,
+	RelChildOf: RelParentOf, RelParentOf: RelChildOf,
+}
+
+// InverseRelation returns the type Backstage puts on the target of a
+// relation of type typ, or "" for an unknown type.
+func InverseRelation(typ string) string { return inverseRelation[typ] }
+
+func sortRelations(rs []Relation) {
+	sort.Slice(rs, func(i, j int) bool {
+		if rs[i].Type != rs[j].Type {
+			return rs[i].Type < rs[j].Type
+		}
+		return rs[i].TargetRef < rs[j].TargetRef
+	})
+}
+
+// KindOfKey returns the kind part of a canonical key.
+func KindOfKey(key string) string {
+	if i := strings.IndexByte(key, ':'); i >= 0 {
+		return key[:i]
+	}
+	return ""
+}
+
+// NameOfKey returns the name part of a canonical key.
+func NameOfKey(key string) string {
+	if i := strings.LastIndexByte(key, '/'); i >= 0 {
+		return key[i+1:]
+	}
+	return key
+}

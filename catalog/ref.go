@@ -1,0 +1,95 @@
+package catalog
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// DefaultNamespace is the namespace of entities that name none.
+const DefaultNamespace = "default"
+
+// Ref identifies an entity: kind, namespace and name. Identity is
+// case-insensitive, so two Refs are the same entity when their Keys are
+// equal; the fields keep the case they were written in for display.
+type Ref struct {
+	Kind      string
+	Namespace string
+	Name      string
+}
+
+// Key is the canonical lowercase form "kind:namespace/name" that Backstage
+// uses for relation targets and lookups.
+func (r Ref) Key() string {
+	return strings.ToLower(r.Kind) + ":" + strings.ToLower(r.Namespace) + "/" + strings.ToLower(r.Name)
+}
+
+// String is the case-preserving form "kind:namespace/name".
+func (r Ref) String() string {
+	return r.Kind + ":" + r.Namespace + "/" + r.Name
+}
+
+// Short is the form a person would write: the namespace is left out when it
+// is the default one.
+func (r Ref) Short() string {
+	if strings.EqualFold(r.Namespace, DefaultNamespace) {
+		return strings.ToLower(r.Kind) + ":" + r.Name
+	}
+	return strings.ToLower(r.Kind) + ":" + r.Namespace + "/" + r.Name
+}
+
+// ErrBadRef is wrapped by ParseRef's errors.
+var ErrBadRef = errors.New("bad entity reference")
+
+// ParseRef reads "[kind:][namespace/]name" the way Backstage's parseEntityRef
+// does: the first ':' ends the kind unless a '/' comes before it, empty parts
+// are errors, and a missing kind or namespace takes the given default. An
+// empty defaultKind makes the kind mandatory.
+func ParseRef(s, defaultKind, defaultNamespace string) (Ref, error) {
+	if s == "" {
+		return Ref{}, fmt.Errorf("%w: empty", ErrBadRef)
+	}
+	var kind, ns, name string
+	rest := s
+	colon := strings.IndexByte(rest, ':')
+	slash := strings.IndexByte(rest, '/')
+	if colon >= 0 && (slash < 0 || colon < slash) {
+		kind = rest[:colon]
+		rest = rest[colon+1:]
+		if kind == "" {
+			return Ref{}, fmt.Errorf("%w: %q has an empty kind before ':'", ErrBadRef, s)
+		}
+	} else {
+		if defaultKind == "" {
+			return Ref{}, fmt.Errorf("%w: %q has no kind; write it as kind:name, e.g. component:%s or resource:%s", ErrBadRef, s, s, s)
+		}
+		kind = defaultKind
+	}
+	if slash = strings.IndexByte(rest, '/'); slash >= 0 {
+		ns = rest[:slash]
+		name = rest[slash+1:]
+		if ns == "" {
+			return Ref{}, fmt.Errorf("%w: %q has an empty namespace before '/'", ErrBadRef, s)
+		}
+	} else {
+		ns = defaultNamespace
+		name = rest
+	}
+	if name == "" {
+		return Ref{}, fmt.Errorf("%w: %q has an empty name", ErrBadRef, s)
+	}
+	if ns == "" {
+		ns = DefaultNamespace
+	}
+	return Ref{Kind: kind, Namespace: ns, Name: name}, nil
+}
+
+// MustRef parses a full or short ref with the given default kind and the
+// default namespace; it panics on error and is meant for tests and constants.
+func MustRef(s, defaultKind string) Ref {
+	r, err := ParseRef(s, defaultKind, DefaultNamespace)
+	if err != nil {
+		panic(err)
+	}
+	return r
+}

@@ -1,0 +1,112 @@
+package catalog
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Relate computes every entity's relations in both directions, as Backstage's
+// built-in processor emits them, replacing any relations the entities had.
+// It returns a warning for every reference to an entity that is not in the
+// set. The entities must have unique keys.
+func Relate(entities []*Entity) Problems {
+	byKey := make(map[string]*Entity, len(entities))
+	for _, e := range entities {
+		e.cacheKey()
+		byKey[e.Key()] = e
+		e.Relations = e.Relations[:0]
+	}
+	var warnings Problems
+	add := func(e *Entity, typ, target string) {
+		e.Relations = append(e.Relations, Relation{Type: typ, TargetRef: target})
+	}
+	for _, e := range entities {
+		for _, f := range refFields(e.Kind) {
+			defKind := f.refKind
+			if defKind == "-" {
+				defKind = ""
+			}
+			for i, raw := range refValues(e.Spec[f.name]) {
+				field := "spec." + f.name
+				if _, isList := e.Spec[f.name].([]any); isList {
+					field += fmt.Sprintf("[%d]", i)
+				}
+				ref, err := ParseRef(raw, defKind, e.Metadata.Namespace)
+				if err != nil {
+					continue // reported when the document was validated
+				}
+				target := ref.Key()
+				add(e, f.relation, target)
+				if t, ok := byKey[target]; ok {
+					add(t, InverseRelation(f.relation), e.Key())
+					continue
+				}
+				warnings = append(warnings, danglingWarning(e, field, raw, ref))
+			}
+		}
+	}
+	for _, e := range entities {
+		sortRelations(e.Relations)
+		e.Relations = compactRelations(e.Relations)
+	}
+	return warnings
+}
+
+func refValues(v any) []string {
+	switch v := v.(type) {
+	case string:
+		if v != "" {
+			return []string{v}
+		}
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, x := range v {
+			if s, ok := x.(string); ok && s != "" {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+func danglingWarning(e *Entity, field, raw string, ref Ref) Problem {
+	line, col := e.Origin.Line, 1
+	if p, ok := e.refPos[field]; ok {
+		line, col = p.line, p.col
+	}
+	what := strings.ToLower(ref.Kind)
+	return Problem{
+		File: e.Origin.File, Doc: e.Origin.Doc, Line: line, Column: col,
+		Severity: SeverityWarning, Kind: e.Kind, Name: e.Metadata.Name, Field: field, Code: CodeDangling,
+		Message: fmt.Sprintf("%s %q refers to %s %s, which is not in the catalog", field, raw, what, ref.Short()),
+	}
+}
+
+// sortProblems orders problems by file, line and column.
+func sortProblems(ps Problems) {
+	sort.SliceStable(ps, func(i, j int) bool {
+		a, b := ps[i], ps[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Column < b.Column
+	})
+}
+
+// compactRelations drops repeats from a sorted list: a Group listing a member
+// and the User naming the Group both produce the same pair.
+func compactRelations(rs []Relation) []Relation {
+	out := rs[:0]
+	for _, r := range rs {
+		if len(out) > 0 && r == out[len(out)-1] {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}

@@ -1,0 +1,162 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Syncer keeps a Catalog in step with its sources: it serves the stored
+// snapshot at start, then reads the sources, and when anything changed
+// relates, indexes, swaps in and stores the new snapshot.
+type Syncer struct {
+	loader  *Loader
+	store   Store
+	catalog *Catalog
+	log     *slog.Logger
+	now     func() time.Time
+
+	mu   sync.Mutex
+	last *Snapshot
+}
+
+// SyncerOptions are the Syncer's optional collaborators.
+type SyncerOptions struct {
+	Store  Store // nil keeps the catalog in memory only
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// NewSyncer returns a Syncer that loads with l into c.
+func NewSyncer(l *Loader, c *Catalog, opts SyncerOptions) *Syncer {
+	s := &Syncer{loader: l, store: opts.Store, catalog: c, log: opts.Logger, now: opts.Now}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s
+}
+
+// SyncReport describes one Sync.
+type SyncReport struct {
+	Entities  int
+	Errors    int
+	Warnings  int
+	Parsed    int
+	Reused    int
+	Unchanged bool
+	Took      time.Duration
+}
+
+// Open serves the stored snapshot, if there is one, without reading any
+// source. It reports whether a snapshot was found.
+func (s *Syncer) Open(ctx context.Context) (bool, error) {
+	if s.store == nil {
+		return false, nil
+	}
+	snap, err := s.store.Load(ctx)
+	if errors.Is(err, ErrNoSnapshot) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("open stored catalog: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !slices.Equal(snap.Sources, s.loader.Roots) {
+		// Another organisation's snapshot: serve it until the first sync,
+		// but do not reuse its files.
+		s.catalog.Swap(NewIndex(snap.Entities, snap.Problems, snap.SyncedAt))
+		return true, nil
+	}
+	s.last = snap
+	s.catalog.Swap(NewIndex(slices.Clone(snap.Entities), snap.Problems, snap.SyncedAt))
+	return true, nil
+}
+
+// Sync reads the sources once. The new snapshot is served before it is
+// stored; a failure to store is returned but the catalog stays updated.
+func (s *Syncer) Sync(ctx context.Context) (SyncReport, error) {
+	start := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	res, err := s.loader.Load(ctx, s.last)
+	if err != nil {
+		return SyncReport{}, err
+	}
+	rep := SyncReport{Parsed: res.Parsed, Reused: res.Reused, Unchanged: res.Unchanged}
+	if res.Unchanged && s.last != nil {
+		rep.Entities = len(s.last.Entities)
+		rep.Errors, rep.Warnings = countSeverities(s.last.Problems)
+		rep.Took = s.now().Sub(start)
+		return rep, nil
+	}
+	// Entities reused from the served snapshot are shared with readers:
+	// relate copies so their relations are never written under a reader.
+	entities := make([]*Entity, len(res.Entities))
+	for i, e := range res.Entities {
+		c := *e
+		c.Relations = nil
+		entities[i] = &c
+	}
+	problems := append(res.Problems, Relate(entities)...)
+	sortProblems(problems)
+	snap := &Snapshot{
+		Entities: entities,
+		Problems: problems,
+		Files:    res.Files,
+		Sources:  slices.Clone(s.loader.Roots),
+		SyncedAt: start,
+	}
+	s.catalog.Swap(NewIndex(slices.Clone(entities), problems, start))
+	s.last = snap
+	rep.Entities = len(entities)
+	rep.Errors, rep.Warnings = countSeverities(problems)
+	if s.store != nil {
+		if err := s.store.Save(ctx, snap); err != nil {
+			rep.Took = s.now().Sub(start)
+			return rep, fmt.Errorf("store catalog snapshot: %w", err)
+		}
+	}
+	rep.Took = s.now().Sub(start)
+	return rep, nil
+}
+
+// Run syncs every interval until ctx ends, logging each outcome.
+func (s *Syncer) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			rep, err := s.Sync(ctx)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.log.ErrorContext(ctx, "catalog sync", "err", err)
+				}
+				continue
+			}
+			s.log.InfoContext(ctx, "catalog sync", "entities", rep.Entities, "errors", rep.Errors,
+				"warnings", rep.Warnings, "parsed", rep.Parsed, "unchanged", rep.Unchanged, "took", rep.Took)
+		}
+	}
+}
+
+func countSeverities(ps Problems) (errs, warns int) {
+	for _, p := range ps {
+		if p.IsError() {
+			errs++
+		} else {
+			warns++
+		}
+	}
+	return errs, warns
+}
