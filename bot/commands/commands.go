@@ -22,8 +22,9 @@ type Catalog interface {
 const PageSize = 10
 
 // Register adds every catalog command to r.
-func Register(r *bot.Router, c Catalog) {
+func Register(r *bot.Router, c Catalog, docs DocsOpener) {
 	r.Register(WhoOwns(c))
+	r.Register(Docs(c, docs))
 	r.Register(CatalogCommand(c))
 	r.Register(Help(r))
 }

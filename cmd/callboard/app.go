@@ -16,6 +16,7 @@ import (
 	"github.com/callboard/callboard/bot/commands"
 	"github.com/callboard/callboard/catalog"
 	"github.com/callboard/callboard/catalog/boltstore"
+	"github.com/callboard/callboard/catalog/techdocs"
 	"github.com/callboard/callboard/config"
 )
 
@@ -101,7 +102,7 @@ func openApp(ctx context.Context, e env, f commonFlags, opts appOptions) (*app, 
 		Identifier: commands.NewIdentity(a.catalog),
 		Observer:   a.metrics,
 	})
-	commands.Register(a.router, a.catalog)
+	commands.Register(a.router, a.catalog, techdocs.Open)
 	return a, nil
 }
 
