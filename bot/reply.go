@@ -53,6 +53,9 @@ type Item struct {
 	// known for the platform the reply is for. Renderers show it as a
 	// mention that never notifies.
 	ChatUserID string
+	// ChatChannelID is a platform channel id the item names, shown as a
+	// channel link.
+	ChatChannelID string
 }
 
 // Link is a URL with a label.

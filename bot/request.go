@@ -4,7 +4,10 @@
 // translate to and from these types, and handlers (bot/commands) answer them.
 package bot
 
-import "strings"
+import (
+	"strings"
+	"unicode"
+)
 
 // Input is what an adapter hands the router: one message, slash command,
 // button press or form submission, already verified and decoded.
@@ -86,14 +89,18 @@ func (r Request) Rest(i int) string {
 // CommandLine is the slash form of the request, suitable for a button's
 // Action so that pressing it runs the same command again.
 func (r Request) CommandLine() string {
-	return "/" + strings.TrimSpace(r.Command+" "+quoteArgs(r.Args))
+	if len(r.Args) == 0 {
+		return "/" + r.Command
+	}
+	return "/" + r.Command + " " + quoteArgs(r.Args)
 }
 
 func quoteArgs(args []string) string {
 	quoted := make([]string, len(args))
+	esc := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "“", "\\“", "”", "\\”")
 	for i, a := range args {
-		if a == "" || strings.ContainsAny(a, " \t\"'") {
-			a = `"` + strings.ReplaceAll(a, `"`, `\"`) + `"`
+		if a == "" || strings.ContainsAny(a, "\"'“”\\") || strings.IndexFunc(a, unicode.IsSpace) >= 0 {
+			a = `"` + esc.Replace(a) + `"`
 		}
 		quoted[i] = a
 	}

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Handler answers one command. It returns a *UserError for anything the user
@@ -483,7 +484,7 @@ func Tokenize(line string) ([]string, error) {
 			}
 			quote = c
 			inWord = true
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\u00a0':
+		case unicode.IsSpace(c):
 			if inWord {
 				words = append(words, cur.String())
 				cur.Reset()
