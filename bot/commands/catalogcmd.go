@@ -188,7 +188,7 @@ func ownedBy(ix *catalog.Index, text string, pageNo int) (bot.Reply, error) {
 	if owner == nil {
 		return bot.Reply{}, bot.Errorf("%s is a %s, not a group or user; try /whoowns %s.", text, kindLabel(es[0].Kind), text)
 	}
-	owned := ix.ByOwnerTransitive(owner.Key())
+	owned := sortedOwned(ix.ByOwnerTransitive(owner.Key()))
 	var items []bot.Item
 	for _, o := range owned {
 		it := bot.Item{Text: entityLabel(o.Entity), Detail: summary(o.Entity)}

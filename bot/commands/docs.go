@@ -109,6 +109,6 @@ func docsAnswer(e *catalog.Entity, site *techdocs.Site, q string) (bot.Reply, er
 			Text:  truncateRunes(h.Section.Text, 1200),
 		})
 	}
-	reply.Footer = "From " + site.Dir
+	reply.Footer = fmt.Sprintf("From the docs of %s; /docs %s lists every page.", e.Metadata.Name, e.Metadata.Name)
 	return reply, nil
 }

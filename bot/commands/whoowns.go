@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/callboard/callboard/bot"
@@ -86,8 +87,11 @@ func ambiguous(ix *catalog.Index, text string, es []*catalog.Entity) bot.Reply {
 	sec := bot.Section{Title: "Which one?"}
 	var buttons []bot.Button
 	for _, e := range es {
-		owners := ownerNames(ix, e)
-		sec.Items = append(sec.Items, bot.Item{Text: entityLabel(e), Detail: "owned by " + owners})
+		detail := "owned by " + ownerNames(ix, e)
+		if e.Kind == catalog.KindGroup || e.Kind == catalog.KindUser {
+			detail = strings.TrimSpace(e.SpecString("type") + " " + kindLabel(e.Kind))
+		}
+		sec.Items = append(sec.Items, bot.Item{Text: entityLabel(e), Detail: detail})
 		if len(buttons) < 5 {
 			buttons = append(buttons, bot.Button{Text: refLabel(e.Key()), Action: "/whoowns " + refLabel(e.Key())})
 		}
@@ -248,7 +252,7 @@ func groupOwnership(ix *catalog.Index, g *catalog.Entity, req bot.Request) bot.R
 		reply.Fields = append(reply.Fields, bot.Field{Name: "Type", Value: t})
 	}
 	addGroupContact(ix, g, &reply, req)
-	owned := ix.ByOwnerTransitive(g.Key())
+	owned := sortedOwned(ix.ByOwnerTransitive(g.Key()))
 	var direct, viaChildren []bot.Item
 	for _, o := range owned {
 		if o.Entity.Kind == catalog.KindLocation {
@@ -285,7 +289,7 @@ func userOwnership(ix *catalog.Index, u *catalog.Entity) bot.Reply {
 		reply.Sections = append(reply.Sections, listSection("Member of", groups, ""))
 	}
 	var owned []bot.Item
-	for _, o := range ix.ByOwnerTransitive(u.Key()) {
+	for _, o := range sortedOwned(ix.ByOwnerTransitive(u.Key())) {
 		it := bot.Item{Text: refLabel(o.Entity.Key()), Detail: o.Entity.SpecString("type")}
 		if o.Via != u.Key() {
 			it.Detail = strings.TrimSpace(it.Detail + " · via " + refLabel(o.Via))
@@ -308,4 +312,17 @@ func listSection(title string, items []bot.Item, more string) bot.Section {
 		s.MoreAction = more
 	}
 	return s
+}
+
+// sortedOwned orders owned entities by kind (components first), then by
+// whether they are owned directly, then by ref.
+func sortedOwned(owned []catalog.Owned) []catalog.Owned {
+	sort.SliceStable(owned, func(i, j int) bool {
+		a, b := owned[i].Entity, owned[j].Entity
+		if ka, kb := kindOrder(a.Kind), kindOrder(b.Kind); ka != kb {
+			return ka < kb
+		}
+		return a.Key() < b.Key()
+	})
+	return owned
 }
