@@ -26,6 +26,7 @@ func Register(r *bot.Router, c Catalog, docs DocsOpener) {
 	r.Register(WhoOwns(c))
 	r.Register(Docs(c, docs))
 	r.Register(CatalogCommand(c))
+	r.Register(NewService(c))
 	r.Register(Help(r))
 }
 

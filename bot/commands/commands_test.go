@@ -104,6 +104,11 @@ func TestCommands_Golden(t *testing.T) {
 		{"docs-index", example, "slack", bot.User{ID: "U1"}, "/docs payments-api", false, bot.Answered},
 		{"docs-query", example, "slack", bot.User{ID: "U1"}, "/docs payments-api rollback", false, bot.Answered},
 		{"docs-mention", example, "slack", bot.User{ID: "U1"}, "docs for ledger-service about scaling", true, bot.Answered},
+		{"new-service-list", example, "slack", bot.User{ID: "U1"}, "/new-service", false, bot.Answered},
+		{"new-service-form", example, "slack", bot.User{ID: "U1"}, "/new-service go-grpc", false, bot.Answered},
+		{"new-service-invalid", example, "slack", bot.User{ID: "U1"}, "/new-service go-grpc name=Bad_Name", false, bot.Failed},
+		{"new-service-valid", example, "slack", bot.User{ID: "U1"}, "/new-service go-grpc name=orders-api description=Orders owner=group:payments-team repoUrl=github.com?owner=acme&repo=orders-api", false, bot.Answered},
+		{"new-service-unknown", example, "slack", bot.User{ID: "U1"}, "/new-service cobol", false, bot.Failed},
 		{"help", example, "slack", bot.User{ID: "U1"}, "/help", false, bot.Answered},
 		{"help-command", example, "slack", bot.User{ID: "U1"}, "/help whoowns", false, bot.Answered},
 	}
