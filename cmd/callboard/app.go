@@ -29,6 +29,8 @@ type app struct {
 	syncer  *catalog.Syncer
 	router  *bot.Router
 	metrics *metrics
+	// closers wait for adapters' in-flight deliveries at shutdown.
+	closers []func(context.Context) error
 }
 
 type appOptions struct {

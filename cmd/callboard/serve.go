@@ -13,6 +13,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/callboard/callboard/bot"
+	"github.com/callboard/callboard/bot/commands"
+	"github.com/callboard/callboard/bot/discord"
 	"github.com/callboard/callboard/bot/shell"
 )
 
@@ -121,6 +123,11 @@ func serve(ctx context.Context, e env, f commonFlags, addr, chat string) error {
 		a.log.Error("http shutdown", "err", err)
 	}
 	cancel()
+	for _, c := range a.closers {
+		if err := c(shutCtx); err != nil {
+			a.log.Error("adapter shutdown", "err", err)
+		}
+	}
 	return runErr
 }
 
@@ -160,5 +167,44 @@ func wantChat(e env, mode string) bool {
 // mountAdapters mounts the configured chat adapters' handlers on mux and
 // returns the loops they need running (Socket Mode, gateway).
 func mountAdapters(ctx context.Context, a *app, mux *http.ServeMux) ([]func(context.Context) error, error) {
-	return nil, nil
+	var loops []func(context.Context) error
+	if a.cfg.Discord.Enabled() {
+		d, err := discord.New(a.router, discord.Options{
+			PublicKey: a.cfg.Discord.PublicKey,
+			BotToken:  discord.Secret(a.cfg.Discord.BotToken.Reveal()),
+			AppID:     a.cfg.Discord.AppID,
+			GuildID:   a.cfg.Discord.GuildID,
+			APIURL:    a.cfg.Discord.APIURL,
+			Logger:    a.log.With("platform", "discord"),
+			Suggester: commands.NewSuggester(a.catalog),
+			Metrics:   platformMetrics{a.metrics, "discord"},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("set up discord: %w", err)
+		}
+		if a.cfg.Discord.PublicKey != "" {
+			mux.Handle("POST /discord/interactions", d.Handler())
+		}
+		if a.cfg.Discord.BotToken != "" && a.cfg.Discord.AppID != "" {
+			loops = append(loops, func(ctx context.Context) error {
+				if err := d.RegisterCommands(ctx); err != nil {
+					a.log.Error("register discord commands", "err", err)
+				}
+				return nil
+			})
+		}
+		if a.cfg.Discord.BotToken != "" && a.cfg.Discord.PublicKey == "" {
+			loops = append(loops, d.RunGateway)
+		}
+		a.closers = append(a.closers, d.Shutdown)
+	}
+	return loops, nil
 }
+
+// platformMetrics counts one adapter's rejected requests.
+type platformMetrics struct {
+	m        *metrics
+	platform string
+}
+
+func (p platformMetrics) InteractionRejected(reason string) { p.m.Rejected(p.platform, reason) }

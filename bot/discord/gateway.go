@@ -1,0 +1,153 @@
+package discord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/callboard/callboard/bot"
+)
+
+const (
+	seenTTL     = time.Hour
+	maxSeenKeys = 10000
+)
+
+// RunGateway connects to Discord's gateway with the bot token and serves
+// interactions and mentions until ctx is done, then disconnects and returns
+// nil; call Shutdown afterwards to wait for answers still in flight. Use it
+// when Callboard has no public URL; an application must not have an
+// Interactions Endpoint URL set as well, or Discord sends interactions there
+// instead.
+func (a *Adapter) RunGateway(ctx context.Context) error {
+	if a.opts.BotToken == "" {
+		return errors.New("run discord gateway: no bot token")
+	}
+	removes := []func(){
+		a.session.AddHandler(a.onInteractionCreate),
+		a.session.AddHandler(a.onMessageCreate),
+	}
+	defer func() {
+		for _, remove := range removes {
+			remove()
+		}
+	}()
+	if err := a.session.Open(); err != nil {
+		return fmt.Errorf("open discord gateway: %w", redact(err))
+	}
+	a.log.InfoContext(ctx, "discord gateway connected")
+	<-ctx.Done()
+	if err := a.session.Close(); err != nil {
+		return fmt.Errorf("close discord gateway: %w", err)
+	}
+	return nil
+}
+
+func (a *Adapter) onInteractionCreate(_ *discordgo.Session, ic *discordgo.InteractionCreate) {
+	if ic == nil || ic.Interaction == nil {
+		return
+	}
+	a.interact(ic.Interaction, a.gatewayResponder(ic.Interaction))
+}
+
+// onMessageCreate answers a message that mentions the bot, or any direct
+// message, by posting the reply in the same channel as a reply to it.
+// Messages from bots are ignored, and a redelivered message is answered
+// once. Ephemeral replies cannot be ephemeral here and are posted as is.
+func (a *Adapter) onMessageCreate(s *discordgo.Session, m *discordgo.MessageCreate) {
+	if m == nil || m.Message == nil || m.Author == nil || m.Author.Bot {
+		return
+	}
+	botID := a.opts.AppID
+	if s != nil && s.State != nil && s.State.User != nil {
+		botID = s.State.User.ID
+	}
+	if botID == "" || m.Author.ID == botID {
+		return
+	}
+	mentioned := false
+	for _, u := range m.Mentions {
+		if u != nil && u.ID == botID {
+			mentioned = true
+			break
+		}
+	}
+	if !mentioned && m.GuildID != "" {
+		return
+	}
+	if !a.seen.add(m.ChannelID + "/" + m.ID) {
+		return
+	}
+	nick := ""
+	if m.Member != nil {
+		nick = m.Member.Nick
+	}
+	in := bot.Input{
+		Platform: Platform,
+		User:     bot.User{ID: m.Author.ID, Name: displayName(m.Author, nick)},
+		Channel:  bot.Channel{ID: m.ChannelID},
+		Text:     stripMention(m.Content, botID),
+		Mention:  true,
+	}
+	a.spawn(func() {
+		ctx, cancel := context.WithTimeout(a.life, mentionTimeout)
+		defer cancel()
+		out := a.handle(ctx, in)
+		if out.Status == bot.Ignored {
+			return
+		}
+		msg := a.message(in, out)
+		fail := false
+		ref := &discordgo.MessageReference{MessageID: m.ID, ChannelID: m.ChannelID, GuildID: m.GuildID, FailIfNotExists: &fail}
+		if _, err := a.post(ctx, m.ChannelID, msg, ref); err != nil {
+			a.log.Error("discord mention reply failed", "channel", m.ChannelID, "user", in.User.ID, "err", err)
+		}
+	})
+}
+
+// stripMention removes mentions of botID (<@id> and <@!id>) and tidies the
+// spaces left behind.
+func stripMention(text, botID string) string {
+	text = strings.ReplaceAll(text, "<@"+botID+">", " ")
+	text = strings.ReplaceAll(text, "<@!"+botID+">", " ")
+	return strings.Join(strings.Fields(text), " ")
+}
+
+// seenSet remembers keys for an hour so redelivered events run once.
+type seenSet struct {
+	now func() time.Time
+
+	mu   sync.Mutex
+	keys map[string]time.Time
+}
+
+func newSeenSet(now func() time.Time) *seenSet {
+	return &seenSet{now: now, keys: map[string]time.Time{}}
+}
+
+// add records key and reports whether it was new.
+func (s *seenSet) add(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if exp, ok := s.keys[key]; ok && exp.After(now) {
+		return false
+	}
+	if len(s.keys) >= maxSeenKeys {
+		for k, exp := range s.keys {
+			if !exp.After(now) {
+				delete(s.keys, k)
+			}
+		}
+		if len(s.keys) >= maxSeenKeys {
+			clear(s.keys)
+		}
+	}
+	s.keys[key] = now.Add(seenTTL)
+	return true
+}
