@@ -13,9 +13,11 @@ import (
 	"golang.org/x/term"
 
 	"github.com/callboard/callboard/bot"
+	botstore "github.com/callboard/callboard/bot/boltstore"
 	"github.com/callboard/callboard/bot/commands"
 	"github.com/callboard/callboard/bot/discord"
 	"github.com/callboard/callboard/bot/shell"
+	slackbot "github.com/callboard/callboard/bot/slack"
 )
 
 func runServe(ctx context.Context, e env, args []string) int {
@@ -168,6 +170,31 @@ func wantChat(e env, mode string) bool {
 // returns the loops they need running (Socket Mode, gateway).
 func mountAdapters(ctx context.Context, a *app, mux *http.ServeMux) ([]func(context.Context) error, error) {
 	var loops []func(context.Context) error
+	if a.cfg.Slack.Enabled() {
+		dedup, err := botstore.NewDedup(a.db, time.Hour)
+		if err != nil {
+			return nil, fmt.Errorf("set up slack dedup store: %w", err)
+		}
+		s, err := slackbot.New(a.router, slackbot.Options{
+			SigningSecret: slackbot.Secret(a.cfg.Slack.SigningSecret.Reveal()),
+			BotToken:      slackbot.Secret(a.cfg.Slack.BotToken.Reveal()),
+			AppToken:      slackbot.Secret(a.cfg.Slack.AppToken.Reveal()),
+			APIURL:        a.cfg.Slack.APIURL,
+			Logger:        a.log.With("platform", "slack"),
+			Dedup:         dedup,
+			Metrics:       platformMetrics{a.metrics, "slack"},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("set up slack: %w", err)
+		}
+		if a.cfg.Slack.SigningSecret != "" {
+			mux.Handle("POST /slack/", s)
+		}
+		if a.cfg.Slack.AppToken != "" {
+			loops = append(loops, s.Run)
+		}
+		a.closers = append(a.closers, s.Shutdown)
+	}
 	if a.cfg.Discord.Enabled() {
 		d, err := discord.New(a.router, discord.Options{
 			PublicKey: a.cfg.Discord.PublicKey,
@@ -208,3 +235,5 @@ type platformMetrics struct {
 }
 
 func (p platformMetrics) InteractionRejected(reason string) { p.m.Rejected(p.platform, reason) }
+
+func (p platformMetrics) Rejected(reason string) { p.m.Rejected(p.platform, reason) }

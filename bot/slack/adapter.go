@@ -1,0 +1,300 @@
+// Package slack connects Callboard's router to Slack. It receives slash
+// commands, button presses, modal submissions, @-mentions and direct messages
+// over HTTP (the Events API and interactivity endpoints) or Socket Mode, hands
+// each to the router as a bot.Input, and renders the bot.Reply as Block Kit.
+//
+// Every HTTP request is verified with the signing secret before it is parsed.
+// Every command is acknowledged within Slack's 3 seconds: the router runs in
+// its own goroutine and an answer that takes longer than Options.AnswerBudget
+// is delivered later through the response_url or chat.postMessage. Retried and
+// doubly delivered events are processed once, using the Deduper's seen-set.
+//
+// Button presses and modal submissions carry their command in the button value
+// or the view's private_metadata, so no state is kept in memory that a
+// restart would lose.
+//
+// A handler that rejects one submitted form value returns a user error whose
+// message starts with the field's name or label and a colon ("name: must be
+// lowercase"); the adapter shows it under that input in the modal when the
+// handler answers within the budget.
+//
+// Scopes: commands, chat:write, app_mentions:read, im:history, users:read,
+// users:read.email; connections:write for Socket Mode.
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/callboard/callboard/bot"
+)
+
+var (
+	_ Router       = (*bot.Router)(nil)
+	_ http.Handler = (*Adapter)(nil)
+)
+
+// Router answers one input. *bot.Router implements it. Handle must be safe
+// for concurrent use; it never fails, turning errors into replies.
+type Router interface {
+	Handle(ctx context.Context, in bot.Input) bot.Outcome
+}
+
+// Deduper is a seen-set of delivery keys with an expiry of about an hour.
+// FirstSeen records key and reports whether it had not been seen before;
+// concurrent callers with the same key must not both get true. On error the
+// adapter processes the delivery anyway, preferring a rare double answer to
+// a lost one. bot/boltstore.Dedup implements it.
+type Deduper interface {
+	FirstSeen(key string, now time.Time) (bool, error)
+}
+
+// Metrics counts requests refused before they were processed. Rejected is
+// called once per refused request with a short snake_case reason such as
+// "bad_signature" or "stale_timestamp". It must be safe for concurrent use.
+type Metrics interface {
+	Rejected(reason string)
+}
+
+// Options configures an Adapter. SigningSecret (for HTTP) or AppToken (for
+// Socket Mode) and Dedup are required. Without BotToken slash commands
+// are still answered (inline or through response_url) but nothing can be
+// posted and users are not looked up.
+type Options struct {
+	// SigningSecret verifies HTTP requests. Without it every HTTP request is
+	// refused, which suits Socket Mode-only deployments.
+	SigningSecret Secret
+	// BotToken (xoxb-…) calls the Web API.
+	BotToken Secret
+	// AppToken (xapp-…) enables Socket Mode through Run.
+	AppToken Secret
+
+	// APIURL is the Web API base URL with a trailing slash; empty means
+	// Slack's. Tests point it at an httptest server.
+	APIURL string
+	// HTTPClient makes every outgoing call; nil means a client with a
+	// 30-second timeout.
+	HTTPClient *http.Client
+
+	// Logger receives the adapter's logs, never a token or secret; nil
+	// discards them.
+	Logger *slog.Logger
+	// Dedup remembers the deliveries already processed.
+	Dedup Deduper
+	// Metrics counts refused requests; nil counts nothing.
+	Metrics Metrics
+
+	// Now is the clock for signature timestamps, pacing and caches; nil
+	// means time.Now.
+	Now func() time.Time
+	// Sleep waits for d or until ctx is done, returning ctx.Err() then. It
+	// paces posts and honours Retry-After; nil means a timer.
+	Sleep func(ctx context.Context, d time.Duration) error
+
+	// AnswerBudget is how long a command may run and still be answered in
+	// the acknowledgement itself; zero means 2 seconds. Slack allows 3.
+	AnswerBudget time.Duration
+	// PostInterval is the pause between two posts to one channel; zero
+	// means one second, Slack's rate for chat.postMessage.
+	PostInterval time.Duration
+}
+
+const (
+	defaultAnswerBudget = 2 * time.Second
+	defaultPostInterval = time.Second
+	// workTimeout bounds everything done for one input after the
+	// acknowledgement: the router, a modal and the delivery of its answer.
+	workTimeout = 2 * time.Minute
+	// maxBody is the largest request body read; Slack's are far smaller.
+	maxBody = 1 << 20
+)
+
+// Adapter is the Slack side of the bot. It is an http.Handler for
+// /slack/commands, /slack/interactions and /slack/events, runs Socket Mode
+// with Run, and posts to channels with Post and Update. It is safe for
+// concurrent use.
+type Adapter struct {
+	router     Router
+	opts       Options
+	log        *slog.Logger
+	api        *slack.Client
+	hookClient *http.Client
+	mux        *http.ServeMux
+	users      *userDirectory
+	pacer      *pacer
+	hooks      *responseURLs
+	self       selfID
+	metrics    Metrics
+
+	// base is cancelled by Shutdown when its deadline passes, stopping the
+	// work still running after acknowledgements.
+	base   context.Context
+	cancel context.CancelFunc
+	work   sync.WaitGroup
+}
+
+// New returns an adapter that hands inputs to router.
+func New(router Router, opts Options) (*Adapter, error) {
+	switch {
+	case router == nil:
+		return nil, errors.New("slack: nil Router")
+	case opts.SigningSecret == "" && opts.AppToken == "":
+		return nil, errors.New("slack: Options.SigningSecret or Options.AppToken is required")
+	case opts.Dedup == nil:
+		return nil, errors.New("slack: Options.Dedup is required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Sleep == nil {
+		opts.Sleep = sleep
+	}
+	if opts.AnswerBudget <= 0 {
+		opts.AnswerBudget = defaultAnswerBudget
+	}
+	if opts.PostInterval <= 0 {
+		opts.PostInterval = defaultPostInterval
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = noMetrics{}
+	}
+	apiOpts := []slack.Option{slack.OptionHTTPClient(opts.HTTPClient)}
+	if opts.APIURL != "" {
+		apiOpts = append(apiOpts, slack.OptionAPIURL(opts.APIURL))
+	}
+	if opts.AppToken != "" {
+		apiOpts = append(apiOpts, slack.OptionAppLevelToken(string(opts.AppToken)))
+	}
+	api := slack.New(string(opts.BotToken), apiOpts...)
+
+	a := &Adapter{
+		router:     router,
+		opts:       opts,
+		log:        opts.Logger,
+		api:        api,
+		hookClient: opts.HTTPClient,
+		users:      newUserDirectory(api, opts.Now, opts.BotToken != ""),
+		pacer:      newPacer(opts.PostInterval, opts.Now, opts.Sleep),
+		hooks:      newResponseURLs(opts.Now),
+		metrics:    opts.Metrics,
+	}
+	a.self.api = api
+	a.base, a.cancel = context.WithCancel(context.Background())
+	a.mux = http.NewServeMux()
+	a.mux.Handle("POST /slack/commands", a.verified(a.serveCommand))
+	a.mux.Handle("POST /slack/interactions", a.verified(a.serveInteraction))
+	a.mux.Handle("POST /slack/events", a.verified(a.serveEvent))
+	return a, nil
+}
+
+// ServeHTTP serves POST /slack/commands, /slack/interactions and
+// /slack/events. Mount it at "/slack/".
+func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.mux.ServeHTTP(w, r)
+}
+
+// Shutdown waits for the work started by earlier requests (running commands,
+// deliveries of late answers) to finish. When ctx is done first it cancels
+// that work and returns ctx.Err(). Call it after the HTTP server and Run
+// have stopped.
+func (a *Adapter) Shutdown(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		a.work.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		a.cancel()
+		<-done
+		return ctx.Err()
+	}
+}
+
+// background runs f after the acknowledgement, with its own context: the
+// request's context ends as soon as Slack has its answer.
+func (a *Adapter) background(f func(ctx context.Context)) {
+	a.work.Go(func() {
+		ctx, cancel := context.WithTimeout(a.base, workTimeout)
+		defer cancel()
+		f(ctx)
+	})
+}
+
+// firstSeen reports whether none of keys has been seen before, recording all
+// of them. Empty keys are skipped.
+func (a *Adapter) firstSeen(ctx context.Context, keys ...string) bool {
+	first := true
+	for _, k := range keys {
+		if k == "" {
+			continue
+		}
+		ok, err := a.opts.Dedup.FirstSeen(k, a.opts.Now())
+		if err != nil {
+			a.log.ErrorContext(ctx, "slack dedup unavailable, processing anyway", "key", k, "err", err)
+			continue
+		}
+		first = first && ok
+	}
+	return first
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+type noMetrics struct{}
+
+func (noMetrics) Rejected(string) {}
+
+// selfID is the bot's own user id, learned from event authorizations or
+// auth.test, used to ignore our own messages and strip our mention.
+type selfID struct {
+	api *slack.Client
+	mu  sync.Mutex
+	id  string
+}
+
+// get returns the bot user id, calling auth.test once it is needed and not
+// yet known. It returns "" when auth.test fails; the next call tries again.
+func (s *selfID) get(ctx context.Context, fromEvent string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if fromEvent != "" {
+		s.id = fromEvent
+	}
+	if s.id != "" {
+		return s.id, nil
+	}
+	resp, err := s.api.AuthTestContext(ctx)
+	if err != nil {
+		return "", fmt.Errorf("auth.test: %w", err)
+	}
+	s.id = resp.UserID
+	return s.id, nil
+}

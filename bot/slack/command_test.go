@@ -1,0 +1,267 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/callboard/callboard/bot"
+)
+
+func TestCommand_AnsweredInline(t *testing.T) {
+	whoowns := &recorder{reply: func(_ context.Context, req bot.Request) (bot.Reply, error) {
+		return bot.Reply{Title: req.Arg(0), Text: "Owned by payments-team"}, nil
+	}}
+	secret := &recorder{reply: func(context.Context, bot.Request) (bot.Reply, error) {
+		return bot.Reply{Text: "only for you", Ephemeral: true}, nil
+	}}
+	env := newTestEnv(t, router(
+		bot.Command{Name: "whoowns", Handler: whoowns},
+		bot.Command{Name: "secret", Handler: secret},
+	))
+	env.slack.setEmail("U2147483697", "steve@example.com")
+
+	t.Run("in channel", func(t *testing.T) {
+		rec := env.command(t, slashCommand("/whoowns", "payments-api", env.slack.hookURL("a")))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("status = %d, want 200", rec.Code)
+		}
+		body := decodeBody(t, rec.Body.Bytes())
+		if body["response_type"] != "in_channel" {
+			t.Errorf("response_type = %v, want in_channel", body["response_type"])
+		}
+		if !strings.Contains(rec.Body.String(), "Owned by payments-team") {
+			t.Errorf("answer %s does not carry the reply", rec.Body)
+		}
+		reqs := whoowns.Requests()
+		if len(reqs) != 1 {
+			t.Fatalf("handler ran %d times, want 1", len(reqs))
+		}
+		got := reqs[0]
+		if got.Platform != "slack" || got.User.ID != "U2147483697" || got.User.Email != "steve@example.com" ||
+			got.Channel.ID != "C2147483705" || got.Arg(0) != "payments-api" {
+			t.Errorf("handler got %+v, want platform slack, user U2147483697 <steve@example.com>, channel C2147483705, args [payments-api]", got)
+		}
+	})
+	t.Run("ephemeral", func(t *testing.T) {
+		rec := env.command(t, slashCommand("/secret", "", env.slack.hookURL("b")))
+		if body := decodeBody(t, rec.Body.Bytes()); body["response_type"] != "ephemeral" {
+			t.Errorf("response_type = %v, want ephemeral", body["response_type"])
+		}
+	})
+	t.Run("unknown command gets usage now", func(t *testing.T) {
+		rec := env.command(t, slashCommand("/whoown", "x", env.slack.hookURL("c")))
+		if !strings.Contains(rec.Body.String(), "Did you mean /whoowns") {
+			t.Errorf("answer %s, want a did-you-mean", rec.Body)
+		}
+	})
+	env.settle(t)
+	if hooks := env.slack.callsTo("hook"); len(hooks) != 0 {
+		t.Errorf("inline answers also went to response_url %d times", len(hooks))
+	}
+}
+
+// A handler that takes far longer than Slack's 3 seconds: the command is
+// acknowledged within the answer budget and the answer follows through the
+// response_url.
+func TestCommand_SlowHandlerAcknowledgedFirst(t *testing.T) {
+	release := make(chan struct{})
+	var finished atomic.Bool
+	slow := bot.HandlerFunc(func(ctx context.Context, req bot.Request) (bot.Reply, error) {
+		select {
+		case <-release:
+		case <-ctx.Done():
+			return bot.Reply{}, ctx.Err()
+		}
+		finished.Store(true)
+		return bot.Reply{Text: "report for " + req.Arg(0)}, nil
+	})
+	env := newTestEnv(t, router(bot.Command{Name: "report", Handler: slow}), func(o *Options) {
+		o.AnswerBudget = 50 * time.Millisecond
+	})
+
+	start := time.Now()
+	rec := env.command(t, slashCommand("/report", "payments-api", env.slack.hookURL("slow")))
+	elapsed := time.Since(start)
+
+	if finished.Load() {
+		t.Fatalf("handler finished before the acknowledgement")
+	}
+	if rec.Code != http.StatusOK || rec.Body.Len() != 0 {
+		t.Errorf("acknowledgement = %d %q, want an empty 200", rec.Code, rec.Body)
+	}
+	if elapsed > 2*time.Second {
+		t.Errorf("acknowledged after %v, want well under Slack's 3s", elapsed)
+	}
+
+	close(release)
+	env.settle(t)
+	hooks := env.slack.callsTo("hook")
+	if len(hooks) != 1 {
+		t.Fatalf("response_url got %d posts, want 1", len(hooks))
+	}
+	if hooks[0].Path != "/hooks/slow" || hooks[0].str("response_type") != "in_channel" || !strings.Contains(hooks[0].str("text"), "report for payments-api") {
+		t.Errorf("response_url got %s %v, want the report in channel", hooks[0].Path, hooks[0].JSON)
+	}
+	if posts := env.slack.callsTo("chat.postMessage"); len(posts) != 0 {
+		t.Errorf("chat.postMessage called %d times, want 0 (response_url worked)", len(posts))
+	}
+}
+
+func TestCommand_RefusedResponseURLFallsBackToPostMessage(t *testing.T) {
+	release := make(chan struct{})
+	slow := bot.HandlerFunc(func(context.Context, bot.Request) (bot.Reply, error) {
+		<-release
+		return bot.Reply{Text: "late answer"}, nil
+	})
+	env := newTestEnv(t, router(bot.Command{Name: "report", Handler: slow}), func(o *Options) {
+		o.AnswerBudget = 10 * time.Millisecond
+	})
+	env.slack.respond("hook", func(w http.ResponseWriter) { http.Error(w, "expired_url", http.StatusNotFound) })
+
+	env.command(t, slashCommand("/report", "", env.slack.hookURL("expired")))
+	close(release)
+	env.settle(t)
+
+	posts := env.slack.callsTo("chat.postMessage")
+	if len(posts) != 1 {
+		t.Fatalf("chat.postMessage called %d times, want 1 after the response_url was refused", len(posts))
+	}
+	if posts[0].str("channel") != "C2147483705" || posts[0].str("text") != "late answer" {
+		t.Errorf("chat.postMessage got channel %q text %q", posts[0].str("channel"), posts[0].str("text"))
+	}
+}
+
+func TestCommand_FormOpensModal(t *testing.T) {
+	newService := bot.HandlerFunc(func(context.Context, bot.Request) (bot.Reply, error) {
+		return bot.Reply{Text: "Describe the service.", Form: &bot.Form{
+			Title: "New service", SubmitLabel: "Create", SubmitAction: "/new-service create",
+			Fields: []bot.FormField{{Name: "name", Label: "Name", Required: true}},
+		}}, nil
+	})
+	env := newTestEnv(t, router(bot.Command{Name: "new-service", Handler: newService}))
+
+	rec := env.command(t, slashCommand("/new-service", "", env.slack.hookURL("f")))
+	if rec.Code != http.StatusOK || rec.Body.Len() != 0 {
+		t.Errorf("acknowledgement = %d %q, want an empty 200 while the modal opens", rec.Code, rec.Body)
+	}
+	env.settle(t)
+
+	opens := env.slack.callsTo("views.open")
+	if len(opens) != 1 {
+		t.Fatalf("views.open called %d times, want 1", len(opens))
+	}
+	if got := opens[0].str("trigger_id"); got != "13345224609.738474920.8088930838d88f008e0" {
+		t.Errorf("views.open trigger_id = %q, want the command's", got)
+	}
+	view, _ := opens[0].JSON["view"].(map[string]any)
+	var st formState
+	if err := json.Unmarshal([]byte(view["private_metadata"].(string)), &st); err != nil {
+		t.Fatalf("private_metadata %v: %v", view["private_metadata"], err)
+	}
+	if st != (formState{Action: "/new-service create", Channel: "C2147483705"}) {
+		t.Errorf("private_metadata = %+v, want the submit action and the channel", st)
+	}
+	if view["callback_id"] != formCallbackID {
+		t.Errorf("callback_id = %v, want %s", view["callback_id"], formCallbackID)
+	}
+	if n := len(env.slack.callsTo("hook")) + len(env.slack.callsTo("chat.postMessage")); n != 0 {
+		t.Errorf("a form reply was also posted %d times", n)
+	}
+}
+
+func TestCommand_ExpiredTriggerPostsOpenFormButton(t *testing.T) {
+	newService := bot.HandlerFunc(func(context.Context, bot.Request) (bot.Reply, error) {
+		return bot.Reply{Form: &bot.Form{Title: "New service", SubmitAction: "/new-service create",
+			Fields: []bot.FormField{{Name: "name", Required: true}}}}, nil
+	})
+	env := newTestEnv(t, router(bot.Command{Name: "new-service", Handler: newService}))
+	env.slack.respond("views.open", func(w http.ResponseWriter) {
+		writeAPI(w, map[string]any{"ok": false, "error": "expired_trigger_id"})
+	})
+
+	env.command(t, slashCommand("/new-service", "", env.slack.hookURL("f")))
+	env.settle(t)
+
+	hooks := env.slack.callsTo("hook")
+	if len(hooks) != 1 {
+		t.Fatalf("response_url got %d posts, want 1 with an Open form button", len(hooks))
+	}
+	raw, _ := json.Marshal(hooks[0].JSON)
+	if !strings.Contains(string(raw), actionForm) || !strings.Contains(string(raw), `/new-service`) {
+		t.Errorf("fallback message %s has no button running /new-service again", raw)
+	}
+	if hooks[0].str("response_type") != "ephemeral" {
+		t.Errorf("response_type = %q, want ephemeral", hooks[0].str("response_type"))
+	}
+}
+
+func TestResponseURLs_FiveUsesInThirtyMinutes(t *testing.T) {
+	clock := newFakeClock()
+	r := newResponseURLs(clock.Now)
+	for i := range 5 {
+		if !r.take("https://hooks.slack.com/commands/1") {
+			t.Fatalf("use %d refused, want 5 uses allowed", i+1)
+		}
+	}
+	if r.take("https://hooks.slack.com/commands/1") {
+		t.Errorf("sixth use allowed, want refused")
+	}
+	if !r.take("https://hooks.slack.com/commands/2") {
+		t.Errorf("another URL refused")
+	}
+	clock.Advance(30 * time.Minute)
+	if r.take("https://hooks.slack.com/commands/2") {
+		t.Errorf("use after 30 minutes allowed, want refused")
+	}
+}
+
+func TestUserDirectory_CachesLookups(t *testing.T) {
+	env := newTestEnv(t, router())
+	f, clock, d := env.slack, env.clock, env.a.users
+	f.setEmail("U1", "jane@example.com")
+
+	for range 3 {
+		u, err := d.complete(t.Context(), bot.User{ID: "U1"})
+		if err != nil || u.Email != "jane@example.com" || u.Name != "jane" {
+			t.Fatalf("complete(U1) = %+v, %v; want jane <jane@example.com>", u, err)
+		}
+	}
+	if n := len(f.callsTo("users.info")); n != 1 {
+		t.Errorf("users.info called %d times for 3 lookups, want 1", n)
+	}
+	clock.Advance(userTTL + time.Second)
+	if _, err := d.complete(t.Context(), bot.User{ID: "U1"}); err != nil {
+		t.Fatalf("complete after TTL: %v", err)
+	}
+	if n := len(f.callsTo("users.info")); n != 2 {
+		t.Errorf("users.info called %d times after the TTL, want 2", n)
+	}
+
+	u, err := d.complete(t.Context(), bot.User{ID: "U404", Name: "ghost"})
+	if err == nil || u != (bot.User{ID: "U404", Name: "ghost"}) {
+		t.Errorf("complete(unknown user) = %+v, %v; want the user unchanged and an error", u, err)
+	}
+	if _, err := d.complete(t.Context(), bot.User{ID: "U404"}); err != nil {
+		t.Errorf("second lookup of a failing user = %v, want the failure remembered without a call", err)
+	}
+	if n := len(f.callsTo("users.info")); n != 3 {
+		t.Errorf("users.info called %d times, want 3 (failure cached)", n)
+	}
+}
+
+func TestUserDirectory_Bounded(t *testing.T) {
+	clock := newFakeClock()
+	d := newUserDirectory(nil, clock.Now, true)
+	for i := range maxCachedUsers + 50 {
+		d.store(fmt.Sprintf("U%06d", i), userEntry{expires: clock.Now().Add(time.Hour)}, clock.Now())
+	}
+	if n := len(d.entries); n > maxCachedUsers {
+		t.Errorf("cache holds %d users, want at most %d", n, maxCachedUsers)
+	}
+}

@@ -1,0 +1,227 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/callboard/callboard/bot"
+)
+
+// origin is where an input came from and the ways its answer can reach the
+// user.
+type origin struct {
+	channel string
+	user    string
+	// thread is the ts of the thread to answer in (mentions in threads).
+	thread string
+	// responseURL answers a command or button press; empty for events and
+	// modal submissions.
+	responseURL string
+	// triggerID opens a modal within 3 seconds of the user's action.
+	triggerID string
+	// text is the input's command line, which an "Open form" button runs
+	// again when a form cannot be opened at once.
+	text string
+}
+
+// handle runs the router with the user's email filled in.
+func (a *Adapter) handle(ctx context.Context, in bot.Input) bot.Outcome {
+	in.Platform = "slack"
+	u, err := a.users.complete(ctx, in.User)
+	if err != nil {
+		a.log.WarnContext(ctx, "slack user lookup failed", "user", in.User.ID, "err", err)
+	}
+	in.User = u
+	return a.router.Handle(ctx, in)
+}
+
+// run hands in to the router in the background. When the router answers
+// within the answer budget, run returns the outcome for the caller to
+// deliver; otherwise it returns false and the outcome is delivered to o
+// when it comes.
+func (a *Adapter) run(in bot.Input, o origin) (bot.Outcome, bool) {
+	h := &handoff{out: make(chan bot.Outcome, 1)}
+	a.background(func(ctx context.Context) {
+		out := a.handle(ctx, in)
+		if !h.offer(out) {
+			a.deliver(ctx, o, out)
+		}
+	})
+	timer := time.NewTimer(a.opts.AnswerBudget)
+	defer timer.Stop()
+	select {
+	case out := <-h.out:
+		return out, true
+	case <-timer.C:
+		return h.giveUp()
+	}
+}
+
+// handoff passes an outcome from the router's goroutine to the waiting
+// acknowledgement, unless the acknowledgement has stopped waiting: exactly
+// one side delivers.
+type handoff struct {
+	mu   sync.Mutex
+	late bool
+	out  chan bot.Outcome
+}
+
+// offer hands out over and reports whether the waiter will deliver it.
+func (h *handoff) offer(out bot.Outcome) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.late {
+		return false
+	}
+	h.out <- out
+	return true
+}
+
+// giveUp stops waiting, returning an outcome offered just before.
+func (h *handoff) giveUp() (bot.Outcome, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.late = true
+	select {
+	case out := <-h.out:
+		return out, true
+	default:
+		return bot.Outcome{}, false
+	}
+}
+
+// deliver sends an outcome that was not answered in the acknowledgement.
+func (a *Adapter) deliver(ctx context.Context, o origin, out bot.Outcome) {
+	switch {
+	case out.Status == bot.Ignored:
+	case out.Reply.Form != nil:
+		a.openForm(ctx, o, out.Reply)
+	default:
+		a.send(ctx, o, out.Reply, nil)
+	}
+}
+
+// openForm opens the reply's form as a modal. Without a usable trigger
+// (mentions have none; it expires after 3 seconds) it posts the reply with
+// an "Open form" button, whose press brings a fresh trigger.
+func (a *Adapter) openForm(ctx context.Context, o origin, r bot.Reply) {
+	form := *r.Form
+	if o.triggerID != "" {
+		view, err := formView(form, r.Text, formState{Action: form.SubmitAction, Channel: o.channel, Thread: o.thread})
+		if err == nil {
+			_, err = a.api.OpenViewContext(ctx, o.triggerID, view)
+		}
+		if err == nil {
+			return
+		}
+		a.log.WarnContext(ctx, "slack modal not opened", "channel", o.channel, "user", o.user, "err", err)
+	}
+	r.Form = nil
+	r.Ephemeral = true
+	label := strings.TrimSpace(form.Title)
+	if label == "" {
+		label = "Open form"
+	}
+	if r.Text == "" {
+		r.Text = "Press the button to fill in the form."
+	}
+	a.send(ctx, o, r, &bot.Button{Text: label, Action: o.text, Style: "primary"})
+}
+
+// send posts a reply: through the response_url while it lasts, else with
+// chat.postEphemeral or chat.postMessage.
+func (a *Adapter) send(ctx context.Context, o origin, r bot.Reply, rerun *bot.Button) {
+	fallback, blocks := render(r, rerun)
+	if o.responseURL != "" && a.hooks.take(o.responseURL) {
+		responseType := slack.ResponseTypeInChannel
+		if r.Ephemeral {
+			responseType = slack.ResponseTypeEphemeral
+		}
+		err := slack.PostWebhookCustomHTTPContext(ctx, o.responseURL, a.hookClient, &slack.WebhookMessage{
+			Text:         fallback,
+			Blocks:       &slack.Blocks{BlockSet: blocks},
+			ResponseType: responseType,
+		})
+		if err == nil {
+			return
+		}
+		_, refused := errors.AsType[slack.StatusCodeError](err)
+		_, limited := errors.AsType[*slack.RateLimitedError](err)
+		if !refused && !limited {
+			// The answer may have arrived; posting again could show it twice.
+			a.log.ErrorContext(ctx, "slack response_url failed", "channel", o.channel, "err", err)
+			return
+		}
+		a.log.WarnContext(ctx, "slack response_url refused, posting instead", "channel", o.channel, "err", err)
+	}
+
+	var err error
+	switch {
+	case o.channel == "":
+		// No channel (a modal opened from nowhere): write to the user's DM.
+		_, err = a.postMessage(ctx, o.user, "", fallback, blocks)
+	case r.Ephemeral && o.user != "" && !isDirect(o.channel):
+		err = a.postEphemeral(ctx, o.channel, o.user, o.thread, fallback, blocks)
+	default:
+		_, err = a.postMessage(ctx, o.channel, o.thread, fallback, blocks)
+	}
+	if err != nil {
+		a.log.ErrorContext(ctx, "slack reply not delivered", "channel", o.channel, "user", o.user, "err", err)
+	}
+}
+
+// isDirect reports whether channel is a direct message, where an ephemeral
+// reply would only hide the answer from its one reader's history.
+func isDirect(channel string) bool { return strings.HasPrefix(channel, "D") }
+
+// responseURLs counts the uses of each response_url: Slack accepts five
+// within thirty minutes.
+type responseURLs struct {
+	now func() time.Time
+
+	mu   sync.Mutex
+	uses map[string]*urlUses
+}
+
+type urlUses struct {
+	first time.Time
+	n     int
+}
+
+const (
+	maxResponseURLUses = 5
+	responseURLLife    = 30 * time.Minute
+)
+
+func newResponseURLs(now func() time.Time) *responseURLs {
+	return &responseURLs{now: now, uses: map[string]*urlUses{}}
+}
+
+// take reports whether url may be used once more, counting the use.
+func (r *responseURLs) take(url string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.now()
+	// Expired entries are kept a while longer so that a late reuse is
+	// still refused rather than counted afresh.
+	for u, use := range r.uses {
+		if now.Sub(use.first) >= 2*responseURLLife {
+			delete(r.uses, u)
+		}
+	}
+	use, ok := r.uses[url]
+	if !ok {
+		use = &urlUses{first: now}
+		r.uses[url] = use
+	}
+	if use.n >= maxResponseURLUses || now.Sub(use.first) >= responseURLLife {
+		return false
+	}
+	use.n++
+	return true
+}

@@ -1,0 +1,154 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/slack-go/slack/slackevents"
+
+	"github.com/callboard/callboard/bot"
+)
+
+func (a *Adapter) serveEvent(w http.ResponseWriter, r *http.Request, body []byte) {
+	if !json.Valid(body) {
+		http.Error(w, "not JSON", http.StatusBadRequest)
+		return
+	}
+	ev, err := slackevents.ParseEvent(body, slackevents.OptionNoVerifyToken())
+	if err != nil {
+		// Event types slack-go does not know fail to parse. They are still
+		// acknowledged, or Slack would retry them.
+		a.log.DebugContext(r.Context(), "slack event not understood", "err", err)
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if v, ok := ev.Data.(*slackevents.EventsAPIURLVerificationEvent); ok {
+		writeJSON(w, map[string]string{"challenge": v.Challenge})
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+	a.event(r.Context(), ev)
+}
+
+// message is an app_mention or direct message, as much as the adapter needs.
+type message struct {
+	eventID string
+	self    string // the bot's user id, when the event says
+	channel string
+	user    string
+	botID   string
+	subtype string
+	text    string
+	ts      string
+	thread  string
+	// addressed is true for app_mention, whose text starts with the bot's
+	// mention.
+	addressed bool
+}
+
+// event starts processing an Events API event in the background; the
+// caller acknowledges it at once.
+func (a *Adapter) event(ctx context.Context, ev slackevents.EventsAPIEvent) {
+	if ev.Type == slackevents.AppRateLimited {
+		a.log.WarnContext(ctx, "slack is dropping events: over 30,000 an hour", "team", ev.TeamID)
+		return
+	}
+	cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent)
+	if !ok {
+		return
+	}
+	m := message{eventID: cb.EventID}
+	for _, au := range cb.Authorizations {
+		if au.IsBot && au.UserID != "" {
+			m.self = au.UserID
+			break
+		}
+	}
+	switch e := ev.InnerEvent.Data.(type) {
+	case *slackevents.AppMentionEvent:
+		m.channel, m.user, m.botID, m.text, m.ts, m.thread = e.Channel, e.User, e.BotID, e.Text, e.TimeStamp, e.ThreadTimeStamp
+		m.addressed = true
+	case *slackevents.MessageEvent:
+		if e.ChannelType != "im" {
+			return
+		}
+		m.channel, m.user, m.botID, m.subtype, m.text, m.ts, m.thread = e.Channel, e.User, e.BotID, e.SubType, e.Text, e.TimeStamp, e.ThreadTimeStamp
+	default:
+		return
+	}
+	a.background(func(ctx context.Context) { a.mention(ctx, m) })
+}
+
+// mention answers a message addressed to the bot, once per event and once
+// per message: subscribing to app_mention and message.im delivers some
+// messages twice under different event ids.
+func (a *Adapter) mention(ctx context.Context, m message) {
+	if !a.firstSeen(ctx, "event:"+m.eventID) {
+		return
+	}
+	// Edits, joins and other subtypes are not questions; bot_message is a
+	// bot's, which is ignored below.
+	if m.subtype != "" && m.subtype != "bot_message" {
+		return
+	}
+	self, err := a.self.get(ctx, m.self)
+	if err != nil {
+		a.log.WarnContext(ctx, "slack bot user id unknown", "err", err)
+	}
+	if m.botID != "" || m.subtype == "bot_message" || (self != "" && m.user == self) || m.user == "" {
+		return
+	}
+	if m.ts != "" && !a.firstSeen(ctx, "message:"+m.channel+":"+m.ts) {
+		return
+	}
+	text := m.text
+	if self != "" || m.addressed {
+		text = stripMention(text, self)
+	}
+	text = plainWords(text)
+	in := bot.Input{
+		User:    bot.User{ID: m.user},
+		Channel: bot.Channel{ID: m.channel},
+		Text:    text,
+		Mention: true,
+	}
+	out := a.handle(ctx, in)
+	a.deliver(ctx, origin{channel: m.channel, user: m.user, thread: m.thread, text: text}, out)
+}
+
+var leadingMention = regexp.MustCompile(`^\s*<@([UW][A-Z0-9]+)(?:\|[^>]*)?>[\s,:]*`)
+
+// stripMention removes the bot's mention from the start of text: self's
+// when known, else whichever user is mentioned first, as app_mention text
+// always starts with the bot's.
+func stripMention(text, self string) string {
+	m := leadingMention.FindStringSubmatchIndex(text)
+	if m == nil {
+		return text
+	}
+	if self != "" && text[m[2]:m[3]] != self {
+		return text
+	}
+	return text[m[1]:]
+}
+
+var slackLink = regexp.MustCompile(`<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>`)
+
+var mrkdwnUnescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
+
+// plainWords turns message markup into the words the user typed: links
+// become their text and escapes are undone. User and channel mentions stay,
+// as ids are what handlers look people up by.
+func plainWords(text string) string {
+	text = slackLink.ReplaceAllStringFunc(text, func(s string) string {
+		m := slackLink.FindStringSubmatch(s)
+		if m[2] != "" {
+			return m[2]
+		}
+		return strings.TrimPrefix(m[1], "mailto:")
+	})
+	return strings.TrimSpace(mrkdwnUnescaper.Replace(text))
+}
