@@ -460,6 +460,9 @@ func editDistance(a, b string) int {
 // quotes and backslash escapes inside double quotes. Chat clients turn
 // quotes into typographic ones, so those count too.
 func Tokenize(line string) ([]string, error) {
+	if !strings.ContainsAny(line, "\"'“”") {
+		return strings.FieldsFunc(line, unicode.IsSpace), nil
+	}
 	var words []string
 	var cur strings.Builder
 	inWord := false

@@ -13,6 +13,7 @@ import (
 // WhoOwns answers "who owns X": the owning team and how to reach it for an
 // entity, what a group owns, or what a user's groups own.
 func WhoOwns(c Catalog) bot.Command {
+	cache := newAnswerCache(20_000)
 	return bot.Command{
 		Name:    "whoowns",
 		Usage:   "NAME|REF",
@@ -30,7 +31,16 @@ func WhoOwns(c Catalog) bot.Command {
 			{Pattern: "what does {name*} own", Expand: "{name}"},
 		},
 		Handler: bot.HandlerFunc(func(ctx context.Context, req bot.Request) (bot.Reply, error) {
-			return whoOwns(c.Index(), req)
+			ix := c.Index()
+			key := answerKey{platform: req.Platform, text: req.Rest(0), shared: req.Shared}
+			if r, ok := cache.get(ix, key); ok {
+				return r, nil
+			}
+			r, err := whoOwns(ix, req)
+			if err == nil {
+				cache.put(ix, key, r)
+			}
+			return r, err
 		}),
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/callboard/callboard/bot/discord"
 	"github.com/callboard/callboard/bot/shell"
 	slackbot "github.com/callboard/callboard/bot/slack"
+	"github.com/callboard/callboard/notifier"
 )
 
 func runServe(ctx context.Context, e env, args []string) int {
@@ -237,3 +238,9 @@ type platformMetrics struct {
 func (p platformMetrics) InteractionRejected(reason string) { p.m.Rejected(p.platform, reason) }
 
 func (p platformMetrics) Rejected(reason string) { p.m.Rejected(p.platform, reason) }
+
+// Both chat adapters deliver digests and task progress for the notifier.
+var (
+	_ notifier.Poster = (*slackbot.Adapter)(nil)
+	_ notifier.Poster = (*discord.Adapter)(nil)
+)
