@@ -24,6 +24,7 @@ test: ## gofmt check, go vet and all tests with the race detector
 bench: ## benchmarks on generated organisations of 10,000 and 100,000 components (slow; not part of test)
 	$(GO) test -run='^$$' -bench=. -benchtime=1x -timeout=60m ./catalog/ ./catalog/boltstore/
 	$(GO) test -run='^$$' -bench=. -benchmem -timeout=30m ./bot/...
+	$(GO) test -run='^$$' -bench=ServeSlackLoad -benchtime=1x -timeout=30m ./cmd/callboard/
 
 fuzz: ## run each fuzz target for FUZZTIME
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./catalog/

@@ -9,7 +9,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -53,9 +55,10 @@ type entityRecord struct {
 // sorted order into freshly created buckets with a full fill percentage,
 // which keeps bbolt appending pages instead of splitting them.
 func (s *Store) Save(ctx context.Context, snap *catalog.Snapshot) error {
-	ents, err := encodeEntities(snap.Entities)
-	if err != nil {
-		return err
+	ents := snap.Entities
+	if !slices.IsSortedFunc(ents, compareKeys) {
+		ents = slices.Clone(ents)
+		slices.SortFunc(ents, compareKeys)
 	}
 	sources, err := json.Marshal(snap.Sources)
 	if err != nil {
@@ -77,9 +80,21 @@ func (s *Store) Save(ctx context.Context, snap *catalog.Snapshot) error {
 			return fmt.Errorf("create bucket %s: %w", bucketEntities, err)
 		}
 		b.FillPercent = 1
-		for _, kv := range ents {
-			if err := b.Put(kv.key, kv.value); err != nil {
-				return fmt.Errorf("store entity %s: %w", kv.key, err)
+		// Encode a chunk at a time (in parallel) and put it: the encoded
+		// snapshot is never held whole in memory besides bbolt's pages.
+		const chunk = 8192
+		for lo := 0; lo < len(ents); lo += chunk {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			kvs, err := encodeEntities(ents[lo:min(lo+chunk, len(ents))])
+			if err != nil {
+				return err
+			}
+			for _, kv := range kvs {
+				if err := b.Put(kv.key, kv.value); err != nil {
+					return fmt.Errorf("store entity %s: %w", kv.key, err)
+				}
 			}
 		}
 		pb, err := tx.CreateBucket(bucketProblems)
@@ -128,6 +143,8 @@ func (s *Store) Save(ctx context.Context, snap *catalog.Snapshot) error {
 	})
 }
 
+func compareKeys(a, b *catalog.Entity) int { return strings.Compare(a.Key(), b.Key()) }
+
 type kv struct{ key, value []byte }
 
 // encodeEntities marshals entities in parallel and sorts them by key.
@@ -162,7 +179,6 @@ func encodeEntities(es []*catalog.Entity) ([]kv, error) {
 			return nil, err
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return bytes.Compare(out[i].key, out[j].key) < 0 })
 	return out, nil
 }
 
@@ -192,7 +208,7 @@ func (s *Store) Load(ctx context.Context) (*catalog.Snapshot, error) {
 		}
 		// Values are only valid inside the transaction; decoding reads
 		// them in place and copies what it keeps.
-		raw = make([][]byte, 0, tx.Bucket(bucketEntities).Stats().KeyN)
+		raw = make([][]byte, 0, 1024)
 		if err := tx.Bucket(bucketEntities).ForEach(func(_, v []byte) error {
 			raw = append(raw, v)
 			return nil
