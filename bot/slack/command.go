@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -77,12 +78,31 @@ func inlineMessage(r bot.Reply) *slack.WebhookMessage {
 	return &slack.WebhookMessage{Text: fallback, Blocks: &slack.Blocks{BlockSet: blocks}, ResponseType: responseType}
 }
 
+// ackBody is an inline answer as Slack reads it. Encoding the blocks as a
+// plain slice skips slack.Blocks' own MarshalJSON, whose output the encoder
+// would re-scan; the fields left out (replace_original, delete_original)
+// default to false.
+type ackBody struct {
+	Text         string        `json:"text"`
+	Blocks       []slack.Block `json:"blocks,omitempty"`
+	ResponseType string        `json:"response_type,omitempty"`
+}
+
 func writeJSON(w http.ResponseWriter, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	if m, ok := v.(*slack.WebhookMessage); ok && !m.ReplaceOriginal && !m.DeleteOriginal {
+		body := ackBody{Text: m.Text, ResponseType: m.ResponseType}
+		if m.Blocks != nil {
+			body.Blocks = m.Blocks.BlockSet
+		}
+		v = body
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // mrkdwn is already escaped; \u003c only costs bytes
+	if err := enc.Encode(v); err != nil {
 		http.Error(w, "cannot encode answer", http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(b)
+	_, _ = w.Write(buf.Bytes())
 }

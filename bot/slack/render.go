@@ -299,7 +299,7 @@ func linkTarget(raw string) string {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "mailto") {
 		return ""
 	}
-	s := strings.NewReplacer("&", "&amp;", "<", "%3C", ">", "%3E", "|", "%7C", " ", "%20").Replace(u.String())
+	s := linkEscaper.Replace(u.String())
 	if utf8.RuneCountInString(s) > maxItemURL {
 		return ""
 	}
@@ -435,7 +435,10 @@ func fieldLine(f bot.Field) string {
 	return name + ": " + value
 }
 
-var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+var (
+	mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+	linkEscaper   = strings.NewReplacer("&", "&amp;", "<", "%3C", ">", "%3E", "|", "%7C", " ", "%20")
+)
 
 // escape makes user text safe in mrkdwn: Slack reads only &, < and > as
 // markup, so only they are escaped.
