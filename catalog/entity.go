@@ -152,13 +152,28 @@ func (e *Entity) Annotation(key string) string { return e.Metadata.Annotations[k
 
 // RelationTargets returns the targets of the entity's relations of one type.
 func (e *Entity) RelationTargets(typ string) []string {
-	var out []string
-	for _, r := range e.Relations {
-		if r.Type == typ {
-			out = append(out, r.TargetRef)
-		}
+	lo, hi := e.relationRange(typ)
+	if lo == hi {
+		return nil
+	}
+	out := make([]string, 0, hi-lo)
+	for _, r := range e.Relations[lo:hi] {
+		out = append(out, r.TargetRef)
 	}
 	return out
+}
+
+// relationRange returns the positions of one type's relations, which are
+// sorted by type (Relate sorts them, NewIndex makes sure): a group with
+// thousands of children must not be scanned whole to find its parent.
+func (e *Entity) relationRange(typ string) (int, int) {
+	rs := e.Relations
+	lo := sort.Search(len(rs), func(i int) bool { return rs[i].Type >= typ })
+	hi := lo
+	for hi < len(rs) && rs[hi].Type == typ {
+		hi++
+	}
+	return lo, hi
 }
 
 // Relation types, each listed with its inverse in inverseRelation.
@@ -194,12 +209,14 @@ var inverseRelation = map[string]string{
 func InverseRelation(typ string) string { return inverseRelation[typ] }
 
 func sortRelations(rs []Relation) {
-	sort.Slice(rs, func(i, j int) bool {
-		if rs[i].Type != rs[j].Type {
-			return rs[i].Type < rs[j].Type
-		}
-		return rs[i].TargetRef < rs[j].TargetRef
-	})
+	sort.Slice(rs, func(i, j int) bool { return relationLess(rs[i], rs[j]) })
+}
+
+func relationLess(a, b Relation) bool {
+	if a.Type != b.Type {
+		return a.Type < b.Type
+	}
+	return a.TargetRef < b.TargetRef
 }
 
 // KindOfKey returns the kind part of a canonical key.

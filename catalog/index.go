@@ -3,8 +3,10 @@ package catalog
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -26,7 +28,7 @@ type Index struct {
 	names    *nameIndex
 	// annotated and emails index Users and Groups only: the lookups chat
 	// identity mapping needs on every request.
-	annotated map[string][]*Entity
+	annotated map[annotation][]*Entity
 	emails    map[string][]*Entity
 }
 
@@ -35,6 +37,9 @@ type Index struct {
 func NewIndex(entities []*Entity, problems Problems, syncedAt time.Time) *Index {
 	for _, e := range entities {
 		e.cacheKey()
+		if !sort.SliceIsSorted(e.Relations, func(i, j int) bool { return relationLess(e.Relations[i], e.Relations[j]) }) {
+			sortRelations(e.Relations)
+		}
 	}
 	sort.Slice(entities, func(i, j int) bool { return entities[i].Key() < entities[j].Key() })
 	ix := &Index{
@@ -44,13 +49,21 @@ func NewIndex(entities []*Entity, problems Problems, syncedAt time.Time) *Index 
 		ownedBy:   make(map[string][]*Entity),
 		problems:  problems,
 		syncedAt:  syncedAt,
-		annotated: make(map[string][]*Entity),
+		annotated: make(map[annotation][]*Entity),
 		emails:    make(map[string][]*Entity),
 	}
+	// The text index needs only the sorted entities: build it beside the
+	// maps below.
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		ix.text = newTextIndex(entities)
+	}()
 	for _, e := range entities {
 		if e.Kind == KindUser || e.Kind == KindGroup {
 			for k, v := range e.Metadata.Annotations {
-				ix.annotated[k+"\x00"+v] = append(ix.annotated[k+"\x00"+v], e)
+				ix.annotated[annotation{k, v}] = append(ix.annotated[annotation{k, v}], e)
 			}
 			if m := strings.ToLower(e.ProfileField("email")); m != "" {
 				ix.emails[m] = append(ix.emails[m], e)
@@ -65,8 +78,8 @@ func NewIndex(entities []*Entity, problems Problems, syncedAt time.Time) *Index 
 			}
 		}
 	}
-	ix.text = newTextIndex(entities)
 	ix.names = newNameIndex(ix.byName)
+	wg.Wait()
 	return ix
 }
 
@@ -134,12 +147,11 @@ func (ix *Index) Resolve(text string) ([]*Entity, error) {
 // Related returns the entities that e's relations of one type point to,
 // leaving out targets that are not in the catalog.
 func (ix *Index) Related(e *Entity, typ string) []*Entity {
+	lo, hi := e.relationRange(typ)
 	var out []*Entity
-	for _, r := range e.Relations {
-		if r.Type == typ {
-			if t, ok := ix.byKey[r.TargetRef]; ok {
-				out = append(out, t)
-			}
+	for _, r := range e.Relations[lo:hi] {
+		if t, ok := ix.byKey[r.TargetRef]; ok {
+			out = append(out, t)
 		}
 	}
 	return out
@@ -222,19 +234,21 @@ func (ix *Index) Descendants(groupKey string) []string {
 // Ancestors returns the keys of the groups above a group, nearest first.
 func (ix *Index) Ancestors(groupKey string) []string {
 	var out []string
-	seen := map[string]bool{strings.ToLower(groupKey): true}
 	cur := strings.ToLower(groupKey)
 	for {
 		g, ok := ix.byKey[cur]
 		if !ok {
 			return out
 		}
-		parents := g.RelationTargets(RelChildOf)
-		if len(parents) == 0 || seen[parents[0]] {
+		lo, hi := g.relationRange(RelChildOf)
+		if lo == hi {
 			return out
 		}
-		cur = parents[0]
-		seen[cur] = true
+		cur = g.Relations[lo].TargetRef
+		// Hierarchies are shallow: a slice scan beats a map for cycle checks.
+		if cur == strings.ToLower(groupKey) || slices.Contains(out, cur) {
+			return out
+		}
 		out = append(out, cur)
 	}
 }
@@ -248,7 +262,7 @@ func (ix *Index) GroupsOf(u *Entity) []*Entity { return ix.Related(u, RelMemberO
 // ByAnnotation returns the Users and Groups whose annotation key has the
 // given value, for mapping chat ids to catalog users and channels.
 func (ix *Index) ByAnnotation(key, value string) []*Entity {
-	return ix.annotated[key+"\x00"+value]
+	return ix.annotated[annotation{key, value}]
 }
 
 // ByEmail returns the Users and Groups whose profile email matches,
@@ -286,3 +300,5 @@ func (c *Catalog) Index() *Index { return c.cur.Load() }
 
 // Swap makes ix the current snapshot.
 func (c *Catalog) Swap(ix *Index) { c.cur.Store(ix) }
+
+type annotation struct{ key, value string }

@@ -1,17 +1,22 @@
 package catalog
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+
+	"gopkg.in/yaml.v3"
 )
 
 // Problem codes for problems that depend on more than one file and are
@@ -55,17 +60,19 @@ type LoadResult struct {
 	Unchanged bool
 	Parsed    int // files read and parsed
 	Reused    int // files taken from the previous snapshot unread
+
+	shadowed []*Entity // copies that lost a conflict; see Snapshot.shadowed
 }
 
 type loadItem struct {
 	display  string // path as the user would recognize it
 	abs      string
-	origin   string   // managed-by-origin-location value
-	chain    []string // abs paths of the Locations that led here
+	origin   string // managed-by-origin-location value
 	optional bool
-	walked   bool // found by a folder walk, not named
-	from     *Entity
-	field    string
+	walked   bool    // found by a folder walk, not named
+	from     *Entity // the Location that named the file, if any
+	fromFile string  // absolute path of from's file
+	field    string  // from's field naming the file
 }
 
 type loadedFile struct {
@@ -76,6 +83,7 @@ type loadedFile struct {
 	reused   bool
 	skip     bool // not a descriptor after all
 	missing  bool
+	targets  []loadItem // what the file's Locations name
 }
 
 // Load reads the roots. prev, when not nil, is the last snapshot: files whose
@@ -95,9 +103,17 @@ func (l *Loader) Load(ctx context.Context, prev *Snapshot) (*LoadResult, error) 
 			prevEntities[e.Origin.File] = append(prevEntities[e.Origin.File], e)
 			prevOwner[e.Key()] = e.Origin.File
 		}
+		for _, e := range prev.shadowed {
+			prevEntities[e.Origin.File] = append(prevEntities[e.Origin.File], e)
+		}
 		for _, p := range prev.Problems {
-			if p.Code == "" {
+			switch {
+			case p.Code == "":
 				prevProblems[p.File] = append(prevProblems[p.File], p)
+			case p.Code == CodeConflict && prev.shadowed == nil:
+				// A stored snapshot lacks the copies that lost a
+				// conflict, so their files cannot be reused whole.
+				delete(prevFiles, p.File)
 			}
 		}
 	}
@@ -135,11 +151,14 @@ func (l *Loader) Load(ctx context.Context, prev *Snapshot) (*LoadResult, error) 
 				if e.Kind == KindLocation {
 					next, probs := l.locationTargets(f, e)
 					items = append(items, next...)
+					f.targets = append(f.targets, next...)
 					res.Problems = append(res.Problems, probs...)
 				}
 			}
 		}
 	}
+
+	res.Problems = append(res.Problems, cycleWarnings(files)...)
 
 	owners := map[string]*Entity{}
 	var conflicts []*Entity
@@ -188,7 +207,10 @@ func (l *Loader) Load(ctx context.Context, prev *Snapshot) (*LoadResult, error) 
 				e.Ref().Short(), first.Origin.File, first.Origin.Line),
 		})
 	}
-	res.Unchanged = prev != nil && res.Parsed == 0 && len(conflicts) == 0 && len(res.Files) == len(prev.Files)
+	res.shadowed = conflicts
+	// With the same files, all reused, previous owners win again: the
+	// result, conflicts included, is the previous one.
+	res.Unchanged = prev != nil && res.Parsed == 0 && len(res.Files) == len(prev.Files)
 	return res, nil
 }
 
@@ -282,11 +304,86 @@ func (l *Loader) missing(it loadItem, err error) Problem {
 			Severity: sev, Kind: it.from.Kind, Name: it.from.Metadata.Name, Field: it.field, Code: CodeLocation,
 			Message: fmt.Sprintf("location target %s does not exist (set spec.presence: optional if that is expected)", it.display),
 		}
-		if pos, ok := it.from.refPos[it.field]; ok {
-			p.Line, p.Column = pos.line, pos.col
-		}
+		p = atField(p, it.from, it.fromFile)
 	}
 	return p
+}
+
+// atField moves a problem about a Location's target to the target's line
+// and column. The parser records the positions of reference fields only, so
+// the file is read again: problems with targets are rare.
+func atField(p Problem, e *Entity, file string) Problem {
+	if pos, ok := e.refPos[p.Field]; ok {
+		p.Line, p.Column = pos.line, pos.col
+		return p
+	}
+	if pos, ok := locateField(file, e, p.Field); ok {
+		p.Line, p.Column = pos.line, pos.col
+	}
+	return p
+}
+
+// locateField finds a field such as "spec.target" or "spec.targets[1]" of
+// entity e in the file it was read from.
+func locateField(file string, e *Entity, field string) (pos position, ok bool) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return position{}, false
+	}
+	defer func() {
+		if recover() != nil {
+			pos, ok = position{}, false
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc yaml.Node
+		if dec.Decode(&doc) != nil {
+			return position{}, false
+		}
+		if len(doc.Content) == 0 {
+			continue
+		}
+		root := doc.Content[0]
+		kind := mappingValue(root, "kind")
+		name := mappingValue(mappingValue(root, "metadata"), "name")
+		if kind == nil || kind.Value != e.Kind || name == nil || name.Value != e.Metadata.Name {
+			continue
+		}
+		n := root
+		for _, part := range strings.Split(field, ".") {
+			key, idx := part, -1
+			if i := strings.IndexByte(part, '['); i >= 0 && strings.HasSuffix(part, "]") {
+				key = part[:i]
+				if idx, err = strconv.Atoi(part[i+1 : len(part)-1]); err != nil {
+					return position{}, false
+				}
+			}
+			if n = mappingValue(n, key); n == nil {
+				return position{}, false
+			}
+			if idx >= 0 {
+				if n.Kind != yaml.SequenceNode || idx >= len(n.Content) {
+					return position{}, false
+				}
+				n = n.Content[idx]
+			}
+		}
+		return position{n.Line, n.Column}, true
+	}
+}
+
+// mappingValue returns the value of key in a mapping node, or nil.
+func mappingValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
 }
 
 func unwrapPathError(err error) error {
@@ -339,42 +436,38 @@ func readWithin(root, dir, target string) ([]byte, error) {
 	return os.ReadFile(p)
 }
 
-// annotate sets the location annotations Backstage sets. Entities shared with
-// a previous snapshot are copied before any change.
+// annotate sets the location annotations Backstage sets. A freshly parsed
+// entity is changed in place; one reused from the previous snapshot is
+// shared with that snapshot's readers and is copied before any change.
 func (l *Loader) annotate(f *loadedFile) {
 	loc := "file:" + f.item.abs
 	src := "file:" + filepath.Dir(f.item.abs) + string(filepath.Separator)
-	for i, e := range f.entities {
-		a := e.Metadata.Annotations
-		want := map[string]string{
-			AnnotationManagedByLocation:       loc,
-			AnnotationManagedByOriginLocation: f.item.origin,
-		}
-		if _, ok := a[AnnotationSourceLocation]; !ok {
-			want[AnnotationSourceLocation] = src
-		}
-		same := true
-		for k, v := range want {
-			if a[k] != v {
-				same = false
-			}
-		}
-		if same {
-			continue
-		}
-		c := *e
-		c.Metadata.Annotations = make(map[string]string, len(a)+3)
-		for k, v := range a {
-			c.Metadata.Annotations[k] = v
-		}
-		for k, v := range want {
-			c.Metadata.Annotations[k] = v
-		}
-		f.entities[i] = &c
-	}
 	if f.reused {
 		// The slice itself came from the previous snapshot's grouping.
 		f.entities = append([]*Entity(nil), f.entities...)
+	}
+	for i, e := range f.entities {
+		a := e.Metadata.Annotations
+		_, hasSrc := a[AnnotationSourceLocation]
+		if hasSrc && a[AnnotationManagedByLocation] == loc && a[AnnotationManagedByOriginLocation] == f.item.origin {
+			continue
+		}
+		if f.reused || a == nil {
+			m := make(map[string]string, len(a)+3)
+			maps.Copy(m, a)
+			a = m
+		}
+		if f.reused {
+			c := *e
+			e = &c
+			f.entities[i] = e
+		}
+		a[AnnotationManagedByLocation] = loc
+		a[AnnotationManagedByOriginLocation] = f.item.origin
+		if !hasSrc {
+			a[AnnotationSourceLocation] = src
+		}
+		e.Metadata.Annotations = a
 	}
 }
 
@@ -474,12 +567,11 @@ func (l *Loader) locationTargets(f *loadedFile, e *Entity) ([]loadItem, Problems
 	}
 	optional := e.SpecString("presence") == "optional"
 	typ := e.SpecString("type")
-	chain := append(append([]string(nil), f.item.chain...), f.item.abs)
 	var out []loadItem
 	var probs Problems
 	locProblem := func(field, msg string) Problem {
-		return Problem{File: e.Origin.File, Doc: e.Origin.Doc, Line: e.Origin.Line, Column: 1,
-			Severity: SeverityError, Kind: e.Kind, Name: e.Metadata.Name, Field: field, Code: CodeLocation, Message: msg}
+		return atField(Problem{File: e.Origin.File, Doc: e.Origin.Doc, Line: e.Origin.Line, Column: 1,
+			Severity: SeverityError, Kind: e.Kind, Name: e.Metadata.Name, Field: field, Code: CodeLocation, Message: msg}, e, f.item.abs)
 	}
 	for i, t := range targets {
 		if typ != "" && typ != "file" {
@@ -499,7 +591,7 @@ func (l *Loader) locationTargets(f *loadedFile, e *Entity) ([]loadItem, Problems
 		if filepath.IsAbs(t) {
 			display = abs
 		}
-		base := loadItem{origin: f.item.origin, chain: chain, optional: optional, from: e, field: fields[i]}
+		base := loadItem{origin: f.item.origin, optional: optional, from: e, fromFile: f.item.abs, field: fields[i]}
 		if hasGlobMeta(t) {
 			matches, _ := globFiles(abs)
 			if len(matches) == 0 && !optional {
@@ -510,16 +602,8 @@ func (l *Loader) locationTargets(f *loadedFile, e *Entity) ([]loadItem, Problems
 				it := base
 				it.abs = m
 				it.display = filepath.Join(filepath.Dir(f.item.display), mustRel(filepath.Dir(f.item.abs), m))
-				if inChain(chain, m) {
-					probs = append(probs, withSeverity(locProblem(fields[i], fmt.Sprintf("location cycle: %s leads back to %s, which is already being read", t, it.display)), SeverityWarning))
-					continue
-				}
 				out = append(out, it)
 			}
-			continue
-		}
-		if inChain(chain, abs) {
-			probs = append(probs, withSeverity(locProblem(fields[i], fmt.Sprintf("location cycle: %s leads back to a Location already being read", t)), SeverityWarning))
 			continue
 		}
 		it := base
@@ -542,13 +626,52 @@ func mustRel(base, p string) string {
 	return rel
 }
 
-func inChain(chain []string, p string) bool {
-	for _, c := range chain {
-		if c == p {
-			return true
+// cycleWarnings reports every Location target that closes a cycle of
+// Locations. Each file is read once whatever the cycles, so they only need
+// reporting: a depth-first walk from the roots, in discovery order, over the
+// files holding Locations finds the targets leading back to a file still
+// being walked.
+func cycleWarnings(files []*loadedFile) Problems {
+	locs := map[string]*loadedFile{}
+	for _, f := range files {
+		if len(f.targets) > 0 {
+			locs[f.item.abs] = f
 		}
 	}
-	return false
+	const (
+		walking = 1
+		walked  = 2
+	)
+	state := make(map[string]int, len(locs))
+	var probs Problems
+	var walk func(f *loadedFile)
+	walk = func(f *loadedFile) {
+		state[f.item.abs] = walking
+		for _, it := range f.targets {
+			next, ok := locs[it.abs]
+			if !ok {
+				continue
+			}
+			switch state[it.abs] {
+			case walking:
+				e := it.from
+				probs = append(probs, atField(Problem{
+					File: e.Origin.File, Doc: e.Origin.Doc, Line: e.Origin.Line, Column: 1,
+					Severity: SeverityWarning, Kind: e.Kind, Name: e.Metadata.Name, Field: it.field, Code: CodeLocation,
+					Message: fmt.Sprintf("location cycle: target %s leads back to a Location that leads here; each file is read once", it.display),
+				}, e, it.fromFile))
+			case 0:
+				walk(next)
+			}
+		}
+		state[f.item.abs] = walked
+	}
+	for _, f := range files {
+		if locs[f.item.abs] == f && state[f.item.abs] == 0 {
+			walk(f)
+		}
+	}
+	return probs
 }
 
 func hasGlobMeta(s string) bool { return strings.ContainsAny(s, "*?[") }

@@ -41,42 +41,41 @@ func (r Ref) Short() string {
 // ErrBadRef is wrapped by ParseRef's errors.
 var ErrBadRef = errors.New("bad entity reference")
 
-// ParseRef reads "[kind:][namespace/]name" the way Backstage's parseEntityRef
-// does: the first ':' ends the kind unless a '/' comes before it, empty parts
-// are errors, and a missing kind or namespace takes the given default. An
-// empty defaultKind makes the kind mandatory.
+// ParseRef reads "[kind:][namespace/]name" exactly as Backstage's
+// parseEntityRef does. The first ':' ends the kind unless a '/' comes
+// before it ("ns/na:me" has no kind); the first '/' ends the namespace and
+// the name is everything after it ("a/b/c" is namespace a, name b/c). An
+// empty kind, namespace or name is an error, as is a missing kind when
+// defaultKind is empty; a missing namespace takes defaultNamespace, or
+// "default" when that is empty too.
 func ParseRef(s, defaultKind, defaultNamespace string) (Ref, error) {
 	if s == "" {
-		return Ref{}, fmt.Errorf("%w: empty", ErrBadRef)
+		return Ref{}, fmt.Errorf("%w: the reference is empty", ErrBadRef)
 	}
-	var kind, ns, name string
-	rest := s
-	colon := strings.IndexByte(rest, ':')
-	slash := strings.IndexByte(rest, '/')
-	if colon >= 0 && (slash < 0 || colon < slash) {
-		kind = rest[:colon]
-		rest = rest[colon+1:]
+	colon := strings.IndexByte(s, ':')
+	slash := strings.IndexByte(s, '/')
+	if slash >= 0 && slash < colon {
+		colon = -1
+	}
+	kind, ns := defaultKind, defaultNamespace
+	if colon >= 0 {
+		kind = s[:colon]
 		if kind == "" {
-			return Ref{}, fmt.Errorf("%w: %q has an empty kind before ':'", ErrBadRef, s)
+			return Ref{}, fmt.Errorf("%w: %q has an empty kind before ':'; write it as [kind:][namespace/]name", ErrBadRef, s)
 		}
-	} else {
-		if defaultKind == "" {
-			return Ref{}, fmt.Errorf("%w: %q has no kind; write it as kind:name, e.g. component:%s or resource:%s", ErrBadRef, s, s, s)
-		}
-		kind = defaultKind
 	}
-	if slash = strings.IndexByte(rest, '/'); slash >= 0 {
-		ns = rest[:slash]
-		name = rest[slash+1:]
+	if slash >= 0 {
+		ns = s[colon+1 : slash]
 		if ns == "" {
-			return Ref{}, fmt.Errorf("%w: %q has an empty namespace before '/'", ErrBadRef, s)
+			return Ref{}, fmt.Errorf("%w: %q has an empty namespace before '/'; write it as [kind:][namespace/]name", ErrBadRef, s)
 		}
-	} else {
-		ns = defaultNamespace
-		name = rest
 	}
+	name := s[max(colon+1, slash+1):]
 	if name == "" {
-		return Ref{}, fmt.Errorf("%w: %q has an empty name", ErrBadRef, s)
+		return Ref{}, fmt.Errorf("%w: %q has an empty name; write it as [kind:][namespace/]name", ErrBadRef, s)
+	}
+	if kind == "" {
+		return Ref{}, fmt.Errorf("%w: %q has no kind; write it as kind:name, e.g. component:%s or resource:%s", ErrBadRef, s, s, s)
 	}
 	if ns == "" {
 		ns = DefaultNamespace

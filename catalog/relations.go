@@ -3,6 +3,7 @@ package catalog
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -21,28 +22,47 @@ func Relate(entities []*Entity) Problems {
 	add := func(e *Entity, typ, target string) {
 		e.Relations = append(e.Relations, Relation{Type: typ, TargetRef: target})
 	}
+	// relate handles one ref; index is its position in a list field, or -1.
+	relate := func(e *Entity, f specField, raw string, index int) {
+		defKind := f.refKind
+		if defKind == "-" {
+			defKind = ""
+		}
+		ref, err := ParseRef(raw, defKind, e.Metadata.Namespace)
+		if err != nil {
+			return // reported when the document was validated
+		}
+		target := ref.Key()
+		add(e, f.relation, target)
+		if t, ok := byKey[target]; ok {
+			add(t, InverseRelation(f.relation), e.Key())
+			return
+		}
+		field := "spec." + f.name
+		if index >= 0 {
+			field += "[" + strconv.Itoa(index) + "]"
+		}
+		warnings = append(warnings, danglingWarning(e, field, raw, ref))
+	}
+	fieldsOf := make(map[string][]specField) // ref fields by kind
 	for _, e := range entities {
-		for _, f := range refFields(e.Kind) {
-			defKind := f.refKind
-			if defKind == "-" {
-				defKind = ""
-			}
-			for i, raw := range refValues(e.Spec[f.name]) {
-				field := "spec." + f.name
-				if _, isList := e.Spec[f.name].([]any); isList {
-					field += fmt.Sprintf("[%d]", i)
+		fields, ok := fieldsOf[e.Kind]
+		if !ok {
+			fields = refFields(e.Kind)
+			fieldsOf[e.Kind] = fields
+		}
+		for _, f := range fields {
+			switch v := e.Spec[f.name].(type) {
+			case string:
+				if v != "" {
+					relate(e, f, v, -1)
 				}
-				ref, err := ParseRef(raw, defKind, e.Metadata.Namespace)
-				if err != nil {
-					continue // reported when the document was validated
+			case []any:
+				for i, x := range v {
+					if s, ok := x.(string); ok && s != "" {
+						relate(e, f, s, i)
+					}
 				}
-				target := ref.Key()
-				add(e, f.relation, target)
-				if t, ok := byKey[target]; ok {
-					add(t, InverseRelation(f.relation), e.Key())
-					continue
-				}
-				warnings = append(warnings, danglingWarning(e, field, raw, ref))
 			}
 		}
 	}
@@ -51,24 +71,6 @@ func Relate(entities []*Entity) Problems {
 		e.Relations = compactRelations(e.Relations)
 	}
 	return warnings
-}
-
-func refValues(v any) []string {
-	switch v := v.(type) {
-	case string:
-		if v != "" {
-			return []string{v}
-		}
-	case []any:
-		out := make([]string, 0, len(v))
-		for _, x := range v {
-			if s, ok := x.(string); ok && s != "" {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	return nil
 }
 
 func danglingWarning(e *Entity, field, raw string, ref Ref) Problem {

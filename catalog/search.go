@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -137,11 +138,15 @@ func (ix *Index) Search(query string, limit int) ([]Hit, int) {
 // of the query's 3d+1 rarest trigrams, and only those postings are scanned.
 type nameIndex struct {
 	names    []string // distinct lowercase names, sorted
-	trigrams map[string][]int32
+	trigrams map[trigram][]int32
 }
 
+// trigram packs three runes (21 bits each) into one map key, which avoids
+// a string per trigram when indexing hundreds of thousands of names.
+type trigram uint64
+
 func newNameIndex(byName map[string][]*Entity) *nameIndex {
-	ni := &nameIndex{names: make([]string, 0, len(byName)), trigrams: make(map[string][]int32)}
+	ni := &nameIndex{names: make([]string, 0, len(byName)), trigrams: make(map[trigram][]int32, 1<<16)}
 	for n := range byName {
 		ni.names = append(ni.names, n)
 	}
@@ -154,28 +159,24 @@ func newNameIndex(byName map[string][]*Entity) *nameIndex {
 	return ni
 }
 
-func trigrams(s string) []string {
-	p := []rune("^" + s + "$")
-	if len(p) < 3 {
-		return []string{string(p)}
+func trigrams(s string) []trigram {
+	p := make([]rune, 0, len(s)+2)
+	p = append(p, '^')
+	for _, r := range s {
+		p = append(p, r)
 	}
-	out := make([]string, 0, len(p)-2)
+	p = append(p, '$')
+	out := make([]trigram, 0, len(p)-2)
 	for i := 0; i+3 <= len(p); i++ {
-		out = append(out, string(p[i:i+3]))
+		out = append(out, trigram(p[i])<<42|trigram(p[i+1])<<21|trigram(p[i+2]))
 	}
 	return out
 }
 
-func uniqueTrigrams(s string) []string {
+func uniqueTrigrams(s string) []trigram {
 	all := trigrams(s)
-	sort.Strings(all)
-	out := all[:0]
-	for i, t := range all {
-		if i == 0 || t != all[i-1] {
-			out = append(out, t)
-		}
-	}
-	return out
+	slices.Sort(all)
+	return slices.Compact(all)
 }
 
 // Suggest returns up to n names close to a misspelt one: within edit
@@ -199,19 +200,34 @@ func (ix *Index) Suggest(name string, n int) []string {
 		d    int
 	}
 	var cands []cand
-	seen := map[int32]bool{}
+	// An edit changes at most three trigrams, so a name within distance d
+	// keeps at least k-3d of the query's k rarest trigrams: count hits per
+	// name (a byte per name, not a map: common-looking names can have
+	// thousands of candidates) and check only names with enough of them.
 	tgs := uniqueTrigrams(q)
 	sort.Slice(tgs, func(i, j int) bool { return len(ni.trigrams[tgs[i]]) < len(ni.trigrams[tgs[j]]) })
-	if k := 3*maxD + 1; len(tgs) > k {
-		tgs = tgs[:k]
-	}
+	k := min(len(tgs), 3*maxD+2)
+	tgs = tgs[:k]
+	need := max(1, k-3*maxD)
+	counts := make([]uint8, len(ni.names))
 	for _, tg := range tgs {
 		for _, id := range ni.trigrams[tg] {
-			if seen[id] {
+			counts[id]++
+		}
+	}
+	ascii := isASCII(q)
+	for _, tg := range tgs {
+		for _, id := range ni.trigrams[tg] {
+			if int(counts[id]) < need {
 				continue
 			}
-			seen[id] = true
+			counts[id] = 0 // checked once
 			cand := ni.names[id]
+			if ascii {
+				if d := len(cand) - len(q); d > maxD || -d > maxD {
+					continue
+				}
+			}
 			if d, ok := boundedDistance(q, cand, maxD); ok && d > 0 {
 				cands = append(cands, struct {
 					name string
@@ -253,6 +269,9 @@ func (ix *Index) Suggest(name string, n int) []string {
 // boundedDistance computes the Levenshtein distance between a and b if it is
 // at most maxD, using only a diagonal band of the matrix.
 func boundedDistance(a, b string, maxD int) (int, bool) {
+	if len(a) <= 64 && len(b) <= 64 && isASCII(a) && isASCII(b) {
+		return boundedDistanceASCII(a, b, maxD)
+	}
 	ra, rb := []rune(a), []rune(b)
 	if d := len(ra) - len(rb); d > maxD || -d > maxD {
 		return 0, false
@@ -289,4 +308,58 @@ func boundedDistance(a, b string, maxD int) (int, bool) {
 		return 0, false
 	}
 	return prev[len(rb)], true
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// boundedDistanceASCII is boundedDistance for short ASCII strings, the case
+// of every valid entity name, with its rows on the stack.
+func boundedDistanceASCII(a, b string, maxD int) (int, bool) {
+	if d := len(a) - len(b); d > maxD || -d > maxD {
+		return 0, false
+	}
+	const big = 1 << 20
+	var rows [2][65]int
+	prev, cur := &rows[0], &rows[1]
+	for j := 0; j <= len(b); j++ {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		lo, hi := max(1, i-maxD), min(len(b), i+maxD)
+		cur[0] = big
+		if i <= maxD {
+			cur[0] = i
+		}
+		if lo > 1 {
+			cur[lo-1] = big
+		}
+		if hi < len(b) {
+			cur[hi+1] = big
+		}
+		rowMin := cur[0]
+		for j := lo; j <= hi; j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			cur[j] = v
+			rowMin = min(rowMin, v)
+		}
+		if rowMin > maxD {
+			return 0, false
+		}
+		prev, cur = cur, prev
+	}
+	if prev[len(b)] > maxD {
+		return 0, false
+	}
+	return prev[len(b)], true
 }

@@ -18,6 +18,12 @@ type Snapshot struct {
 	// roots is not reused file by file.
 	Sources  []string
 	SyncedAt time.Time
+
+	// shadowed are the copies of entities that lost a conflict to a copy
+	// in another file, kept in memory so that their unchanged files can
+	// be reused whole. A Store does not keep them: after a restart those
+	// files are read again.
+	shadowed []*Entity
 }
 
 // Store keeps the last good snapshot so a restart answers at once.

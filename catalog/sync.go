@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -107,12 +108,15 @@ func (s *Syncer) Sync(ctx context.Context) (SyncReport, error) {
 	}
 	problems := append(res.Problems, Relate(entities)...)
 	sortProblems(problems)
+	// Key order lets the store write without sorting a copy.
+	slices.SortFunc(entities, func(a, b *Entity) int { return strings.Compare(a.Key(), b.Key()) })
 	snap := &Snapshot{
 		Entities: entities,
 		Problems: problems,
 		Files:    res.Files,
 		Sources:  slices.Clone(s.loader.Roots),
 		SyncedAt: start,
+		shadowed: res.shadowed,
 	}
 	s.catalog.Swap(NewIndex(slices.Clone(entities), problems, start))
 	s.last = snap

@@ -1,0 +1,57 @@
+package catalog
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestParseRef(t *testing.T) {
+	tests := []struct {
+		ref, defaultKind, defaultNamespace string
+		want                               Ref
+		wantErr                            bool
+	}{
+		{ref: "group:ns/team", want: Ref{"group", "ns", "team"}},
+		{ref: "team", defaultKind: "Group", defaultNamespace: "ns", want: Ref{"Group", "ns", "team"}},
+		{ref: "team", defaultKind: "Group", want: Ref{"Group", "default", "team"}},
+		{ref: "Team A", defaultKind: "Group", want: Ref{"Group", "default", "Team A"}},
+		{ref: "a/b/c", defaultKind: "Group", want: Ref{"Group", "a", "b/c"}},
+		{ref: "a:b:c", want: Ref{"a", "default", "b:c"}},
+		{ref: "ns/na:me", defaultKind: "Group", want: Ref{"Group", "ns", "na:me"}},
+		{ref: "a/b:c/d", defaultKind: "Group", want: Ref{"Group", "a", "b:c/d"}},
+		{ref: "Resource:DB", want: Ref{"Resource", "default", "DB"}},
+		{ref: "component:default/x", defaultKind: "", want: Ref{"component", "default", "x"}},
+		{ref: "", defaultKind: "Group", wantErr: true},
+		{ref: "group:", defaultKind: "Group", wantErr: true},
+		{ref: "ns/", defaultKind: "Group", wantErr: true},
+		{ref: ":x", defaultKind: "Group", wantErr: true},
+		{ref: "/x", defaultKind: "Group", wantErr: true},
+		{ref: "a:/x", defaultKind: "Group", wantErr: true},
+		{ref: "a:b/", defaultKind: "Group", wantErr: true},
+		{ref: "db", wantErr: true},
+		{ref: "default/db", wantErr: true},
+		{ref: "ns/na:me", wantErr: true},
+	}
+	for _, tt := range tests {
+		got, err := ParseRef(tt.ref, tt.defaultKind, tt.defaultNamespace)
+		if tt.wantErr {
+			if err == nil || !errors.Is(err, ErrBadRef) {
+				t.Errorf("ParseRef(%q, %q, %q) = %v, %v; want an ErrBadRef", tt.ref, tt.defaultKind, tt.defaultNamespace, got, err)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("ParseRef(%q, %q, %q) = %v, %v; want %v", tt.ref, tt.defaultKind, tt.defaultNamespace, got, err, tt.want)
+		}
+	}
+}
+
+func TestRef_Key(t *testing.T) {
+	r := Ref{Kind: "Component", Namespace: "Default", Name: "Payments-API"}
+	if got, want := r.Key(), "component:default/payments-api"; got != want {
+		t.Errorf("Key() = %q, want %q", got, want)
+	}
+	if got, want := r.Short(), "component:Payments-API"; got != want {
+		t.Errorf("Short() = %q, want %q", got, want)
+	}
+}
