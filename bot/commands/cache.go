@@ -49,3 +49,38 @@ func (c *answerCache) put(ix *catalog.Index, k answerKey, r bot.Reply) {
 	}
 	c.m[k] = r
 }
+
+// snapshotMemo memoizes values derived from one catalog snapshot, like
+// answerCache, for parts of answers shared by many questions (a team's
+// contact block is part of the answer for every service it owns).
+type snapshotMemo[K comparable, V any] struct {
+	mu    sync.RWMutex
+	ix    *catalog.Index
+	m     map[K]V
+	limit int
+}
+
+func newSnapshotMemo[K comparable, V any](limit int) *snapshotMemo[K, V] {
+	return &snapshotMemo[K, V]{m: make(map[K]V), limit: limit}
+}
+
+// get returns the value for k in snapshot ix, computing it with f once.
+func (c *snapshotMemo[K, V]) get(ix *catalog.Index, k K, f func() V) V {
+	c.mu.RLock()
+	if c.ix == ix {
+		if v, ok := c.m[k]; ok {
+			c.mu.RUnlock()
+			return v
+		}
+	}
+	c.mu.RUnlock()
+	v := f()
+	c.mu.Lock()
+	if c.ix != ix || len(c.m) >= c.limit {
+		c.ix = ix
+		clear(c.m)
+	}
+	c.m[k] = v
+	c.mu.Unlock()
+	return v
+}

@@ -14,6 +14,7 @@ import (
 // entity, what a group owns, or what a user's groups own.
 func WhoOwns(c Catalog) bot.Command {
 	cache := newAnswerCache(20_000)
+	contacts := newSnapshotMemo[contactKey, groupContact](50_000)
 	return bot.Command{
 		Name:    "whoowns",
 		Usage:   "NAME|REF",
@@ -36,7 +37,7 @@ func WhoOwns(c Catalog) bot.Command {
 			if r, ok := cache.get(ix, key); ok {
 				return r, nil
 			}
-			r, err := whoOwns(ix, req)
+			r, err := whoOwns(ix, req, contacts)
 			if err == nil {
 				cache.put(ix, key, r)
 			}
@@ -45,7 +46,7 @@ func WhoOwns(c Catalog) bot.Command {
 	}
 }
 
-func whoOwns(ix *catalog.Index, req bot.Request) (bot.Reply, error) {
+func whoOwns(ix *catalog.Index, req bot.Request, contacts *contactMemo) (bot.Reply, error) {
 	text := req.Rest(0)
 	es, err := resolveOne(ix, "whoowns", text)
 	if err != nil {
@@ -58,11 +59,11 @@ func whoOwns(ix *catalog.Index, req bot.Request) (bot.Reply, error) {
 	var reply bot.Reply
 	switch e.Kind {
 	case catalog.KindGroup:
-		reply = groupOwnership(ix, e, req)
+		reply = groupOwnership(ix, e, req, contacts)
 	case catalog.KindUser:
 		reply = userOwnership(ix, e)
 	default:
-		reply = entityOwnership(ix, e, others, req)
+		reply = entityOwnership(ix, e, others, req, contacts)
 	}
 	reply.Ephemeral = true
 	if !req.Shared {
@@ -129,7 +130,7 @@ func ownerNames(ix *catalog.Index, e *catalog.Entity) string {
 	return strings.Join(names, ", ")
 }
 
-func entityOwnership(ix *catalog.Index, e *catalog.Entity, same []*catalog.Entity, req bot.Request) bot.Reply {
+func entityOwnership(ix *catalog.Index, e *catalog.Entity, same []*catalog.Entity, req bot.Request, contacts *contactMemo) bot.Reply {
 	reply := bot.Reply{
 		Title: fmt.Sprintf("%s (%s)", e.DisplayName(), kindLabel(e.Kind)),
 		Text:  e.Metadata.Description,
@@ -147,7 +148,7 @@ func entityOwnership(ix *catalog.Index, e *catalog.Entity, same []*catalog.Entit
 		}
 		reply.Fields = append(reply.Fields, bot.Field{Name: "Owner", Value: entityLabel(oe)})
 		if oe.Kind == catalog.KindGroup {
-			addGroupContact(ix, oe, &reply, req)
+			addGroupContact(ix, oe, &reply, req, contacts)
 		} else {
 			addUserContact(oe, &reply, req)
 		}
@@ -215,10 +216,31 @@ func pagerDutyURL(e *catalog.Entity, id string) string {
 	return "https://app.pagerduty.com/service-directory/" + id
 }
 
-func addGroupContact(ix *catalog.Index, g *catalog.Entity, reply *bot.Reply, req bot.Request) {
+// groupContact is the part of an answer that says how to reach a team; it
+// is the same for every entity the team owns, so it is computed once per
+// snapshot and platform.
+type groupContact struct {
+	parent  *bot.Field
+	section bot.Section
+}
+
+type contactKey struct{ group, platform string }
+
+type contactMemo = snapshotMemo[contactKey, groupContact]
+
+func addGroupContact(ix *catalog.Index, g *catalog.Entity, reply *bot.Reply, req bot.Request, contacts *contactMemo) {
+	gc := contacts.get(ix, contactKey{g.Key(), req.Platform}, func() groupContact { return newGroupContact(ix, g, req) })
+	if gc.parent != nil {
+		reply.Fields = append(reply.Fields, *gc.parent)
+	}
+	reply.Sections = append(reply.Sections, gc.section)
+}
+
+func newGroupContact(ix *catalog.Index, g *catalog.Entity, req bot.Request) groupContact {
+	var gc groupContact
 	if parents := ix.Ancestors(g.Key()); len(parents) > 0 {
 		if p, ok := ix.Get(parents[0]); ok {
-			reply.Fields = append(reply.Fields, bot.Field{Name: "Parent group", Value: entityLabel(p)})
+			gc.parent = &bot.Field{Name: "Parent group", Value: entityLabel(p)}
 		}
 	}
 	contact := bot.Section{Title: "Contact " + g.DisplayName()}
@@ -241,7 +263,11 @@ func addGroupContact(ix *catalog.Index, g *catalog.Entity, reply *bot.Reply, req
 	if len(contact.Items) == 0 {
 		contact.Text = "The group lists no email, channel or members."
 	}
-	reply.Sections = append(reply.Sections, contact)
+	// Full capacity: a later append by a caller copies rather than writing
+	// into the shared array.
+	contact.Items = contact.Items[:len(contact.Items):len(contact.Items)]
+	gc.section = contact
+	return gc
 }
 
 func memberItem(m *catalog.Entity, req bot.Request) bot.Item {
@@ -256,12 +282,12 @@ func addUserContact(u *catalog.Entity, reply *bot.Reply, req bot.Request) {
 	reply.Sections = append(reply.Sections, bot.Section{Title: "Contact", Items: []bot.Item{memberItem(u, req)}})
 }
 
-func groupOwnership(ix *catalog.Index, g *catalog.Entity, req bot.Request) bot.Reply {
+func groupOwnership(ix *catalog.Index, g *catalog.Entity, req bot.Request, contacts *contactMemo) bot.Reply {
 	reply := bot.Reply{Title: fmt.Sprintf("%s (group)", g.DisplayName()), Text: g.Metadata.Description}
 	if t := g.SpecString("type"); t != "" {
 		reply.Fields = append(reply.Fields, bot.Field{Name: "Type", Value: t})
 	}
-	addGroupContact(ix, g, &reply, req)
+	addGroupContact(ix, g, &reply, req, contacts)
 	owned := sortedOwned(ix.ByOwnerTransitive(g.Key()))
 	var direct, viaChildren []bot.Item
 	for _, o := range owned {
