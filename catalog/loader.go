@@ -689,30 +689,87 @@ func globFiles(pattern string) ([]string, error) {
 	if base == "" {
 		base = "/"
 	}
+	// Expand one segment at a time: a wildcard segment reads one folder, a
+	// literal one is joined on. components/*/catalog-info.yaml reads only
+	// components/ and stats each candidate, instead of walking every
+	// component's folder; a ** segment walks what is below it.
+	dirs := []string{filepath.FromSlash(base)}
 	rest := segs[i:]
+	for k, seg := range rest {
+		last := k == len(rest)-1
+		if seg == "**" {
+			var out []string
+			for _, d := range dirs {
+				out = append(out, walkMatch(d, rest[k:])...)
+			}
+			sort.Strings(out)
+			return out, nil
+		}
+		var next []string
+		for _, d := range dirs {
+			if !hasGlobMeta(seg) {
+				next = append(next, filepath.Join(d, seg))
+				continue
+			}
+			entries, err := os.ReadDir(d)
+			if err != nil {
+				continue
+			}
+			for _, e := range entries {
+				name := e.Name()
+				if strings.HasPrefix(name, ".") && !strings.HasPrefix(seg, ".") {
+					continue
+				}
+				if ok, err := path.Match(seg, name); err != nil || !ok {
+					continue
+				}
+				isDir := e.IsDir()
+				if e.Type()&fs.ModeSymlink != 0 {
+					if info, err := os.Stat(filepath.Join(d, name)); err == nil {
+						isDir = info.IsDir()
+					}
+				}
+				if isDir != last {
+					next = append(next, filepath.Join(d, name))
+				}
+			}
+		}
+		dirs = next
+	}
 	var out []string
-	err := filepath.WalkDir(filepath.FromSlash(base), func(p string, d fs.DirEntry, err error) error {
+	for _, p := range dirs {
+		if info, err := os.Stat(p); err == nil && info.Mode().IsRegular() {
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// walkMatch walks below dir for files matching pat, which starts with **.
+func walkMatch(dir string, pat []string) []string {
+	var out []string
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return nil
 		}
-		rel, _ := filepath.Rel(filepath.FromSlash(base), p)
+		rel, _ := filepath.Rel(dir, p)
 		if rel == "." {
 			return nil
 		}
 		relSegs := strings.Split(filepath.ToSlash(rel), "/")
 		if d.IsDir() {
-			if strings.HasPrefix(d.Name(), ".") || !prefixCanMatch(rest, relSegs) {
+			if strings.HasPrefix(d.Name(), ".") || !prefixCanMatch(pat, relSegs) {
 				return filepath.SkipDir
 			}
 			return nil
 		}
-		if matchSegments(rest, relSegs) {
+		if matchSegments(pat, relSegs) {
 			out = append(out, p)
 		}
 		return nil
 	})
-	sort.Strings(out)
-	return out, err
+	return out
 }
 
 func matchSegments(pat, segs []string) bool {

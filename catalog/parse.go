@@ -50,19 +50,18 @@ func parse(file string, data []byte, opts ParseOptions) ParseResult {
 		d := &docs[i]
 		p := docParser{file: file, doc: i, read: opts.Read, sc: sc, lineOff: d.line - 1, v11: d.v11}
 		var e *Entity
-		switch {
-		case stoppedAt >= 0:
-			p.notRead(data, d, docs[stoppedAt].line)
-		default:
-			var out docOutcome
+		var out docOutcome
+		if stoppedAt >= 0 {
+			out = p.notRead(data, d, docs[i+1:], docs[stoppedAt].line)
+		} else {
 			e, out = p.parse(data, d, docs[i+1:])
-			switch out {
-			case docSwallowsRest:
-				res.Docs = i + 1
-				docs = docs[:i+1]
-			case docStopsFile:
-				stoppedAt = i
-			}
+		}
+		switch out {
+		case docSwallowsRest:
+			res.Docs = i + 1
+			docs = docs[:i+1]
+		case docStopsFile:
+			stoppedAt = i
 		}
 		if e != nil {
 			e.Origin = Origin{File: file, Doc: i, Line: p.rootLine}
@@ -199,23 +198,27 @@ func (p *docParser) parse(data []byte, d *document, rest []document) (*Entity, d
 // notRead marks a document that Backstage never gets to because reading
 // the file stopped at an earlier one. Empty and null documents stay silent,
 // as Backstage skips them anyway.
-func (p *docParser) notRead(data []byte, d *document, stopLine int) {
+func (p *docParser) notRead(data []byte, d *document, rest []document, stopLine int) docOutcome {
 	p.text = d.bytes(data)
 	root, err := decodeOne(p.text)
 	line, col := d.line, 1
 	if err == nil {
 		if root == nil {
-			return
+			return docNormal
 		}
 		n := resolveAlias(root)
 		if n == nil || n.Kind == yaml.ScalarNode && p.rawKind(n) == vNull {
-			return
+			return docNormal
 		}
 		pos := p.pos(n)
 		line, col = pos.line, pos.col
 	}
 	p.rootLine = line
 	p.add(SeverityError, line, col, "", "not read: Backstage stops reading this file at the document that starts at line %d (see the problem reported there)", stopLine)
+	if err != nil && p.swallows(data, d, rest) {
+		return docSwallowsRest
+	}
+	return docNormal
 }
 
 // yamlError reports an error from the YAML decoder and works out what it

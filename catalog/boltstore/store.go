@@ -22,7 +22,7 @@ import (
 
 // SchemaVersion is the layout of the buckets below. A file with another
 // version is treated as empty and rebuilt from the sources on the next sync.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 var (
 	bucketMeta     = []byte("catalog.meta")
@@ -45,11 +45,6 @@ var _ catalog.Store = (*Store)(nil)
 
 // New returns a Store using db.
 func New(db *bbolt.DB) *Store { return &Store{db: db} }
-
-type entityRecord struct {
-	Entity *catalog.Entity `json:"e"`
-	Origin catalog.Origin  `json:"o"`
-}
 
 // Save replaces the stored snapshot in one transaction. Keys are written in
 // sorted order into freshly created buckets with a full fill percentage,
@@ -161,15 +156,14 @@ func encodeEntities(es []*catalog.Entity) ([]kv, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var buf bytes.Buffer
-			enc := json.NewEncoder(&buf)
+			var buf []byte
 			for i := lo; i < hi; i++ {
-				buf.Reset()
-				if err := enc.Encode(entityRecord{Entity: es[i], Origin: es[i].Origin}); err != nil {
-					errs[w] = fmt.Errorf("encode entity %s: %w", es[i].Key(), err)
+				var err error
+				if buf, err = appendEntity(buf[:0], es[i]); err != nil {
+					errs[w] = err
 					return
 				}
-				out[i] = kv{key: []byte(es[i].Key()), value: bytes.Clone(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))}
+				out[i] = kv{key: []byte(es[i].Key()), value: bytes.Clone(buf)}
 			}
 		}()
 	}
@@ -264,13 +258,12 @@ func decodeEntities(ctx context.Context, raw [][]byte) ([]*catalog.Entity, error
 					errs[w] = ctx.Err()
 					return
 				}
-				var rec entityRecord
-				if err := json.Unmarshal(raw[i], &rec); err != nil || rec.Entity == nil {
-					errs[w] = fmt.Errorf("decode stored entity %d: %v", i, err)
+				e, err := decodeEntity(raw[i])
+				if err != nil {
+					errs[w] = fmt.Errorf("decode stored entity %d: %w", i, err)
 					return
 				}
-				rec.Entity.Origin = rec.Origin
-				out[i] = rec.Entity
+				out[i] = e
 			}
 		}()
 	}

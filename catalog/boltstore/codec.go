@@ -1,0 +1,299 @@
+package boltstore
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/callboard/callboard/catalog"
+)
+
+// The entity codec: a compact binary form of catalog.Entity. JSON took 91%
+// of reopening a 190,000-entity catalog; this form decodes an entity from
+// one string conversion of the stored value, with every field a substring
+// of it, and writes a quarter fewer bytes.
+//
+// Layout: strings are a uvarint length and bytes; counts are uvarints;
+// spec values carry a one-byte tag. Fields in order: apiVersion, kind,
+// name, namespace, title, description, labels, annotations, tags, links,
+// spec, relations, origin (file, doc, line).
+
+const (
+	tagNil byte = iota
+	tagString
+	tagInt
+	tagFloat
+	tagTrue
+	tagFalse
+	tagMap
+	tagList
+)
+
+// errCorrupt is wrapped by decode errors.
+var errCorrupt = errors.New("corrupt stored entity")
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func appendStringMap(b []byte, m map[string]string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(m)))
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		b = appendString(b, k)
+		b = appendString(b, m[k])
+	}
+	return b
+}
+
+func appendValue(b []byte, v any) ([]byte, error) {
+	switch v := v.(type) {
+	case nil:
+		return append(b, tagNil), nil
+	case string:
+		return appendString(append(b, tagString), v), nil
+	case int64:
+		return binary.AppendVarint(append(b, tagInt), v), nil
+	case int:
+		return binary.AppendVarint(append(b, tagInt), int64(v)), nil
+	case float64:
+		return binary.LittleEndian.AppendUint64(append(b, tagFloat), math.Float64bits(v)), nil
+	case bool:
+		if v {
+			return append(b, tagTrue), nil
+		}
+		return append(b, tagFalse), nil
+	case map[string]any:
+		b = binary.AppendUvarint(append(b, tagMap), uint64(len(v)))
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var err error
+		for _, k := range keys {
+			b = appendString(b, k)
+			if b, err = appendValue(b, v[k]); err != nil {
+				return nil, err
+			}
+		}
+		return b, nil
+	case []any:
+		b = binary.AppendUvarint(append(b, tagList), uint64(len(v)))
+		var err error
+		for _, x := range v {
+			if b, err = appendValue(b, x); err != nil {
+				return nil, err
+			}
+		}
+		return b, nil
+	}
+	return nil, fmt.Errorf("cannot store a spec value of type %T", v)
+}
+
+// appendEntity encodes e after b.
+func appendEntity(b []byte, e *catalog.Entity) ([]byte, error) {
+	for _, s := range []string{e.APIVersion, e.Kind, e.Metadata.Name, e.Metadata.Namespace, e.Metadata.Title, e.Metadata.Description} {
+		b = appendString(b, s)
+	}
+	b = appendStringMap(b, e.Metadata.Labels)
+	b = appendStringMap(b, e.Metadata.Annotations)
+	b = binary.AppendUvarint(b, uint64(len(e.Metadata.Tags)))
+	for _, t := range e.Metadata.Tags {
+		b = appendString(b, t)
+	}
+	b = binary.AppendUvarint(b, uint64(len(e.Metadata.Links)))
+	for _, l := range e.Metadata.Links {
+		b = appendString(appendString(appendString(appendString(b, l.URL), l.Title), l.Icon), l.Type)
+	}
+	var spec any = e.Spec
+	if e.Spec == nil {
+		spec = nil
+	}
+	b, err := appendValue(b, spec)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", e.Key(), err)
+	}
+	b = binary.AppendUvarint(b, uint64(len(e.Relations)))
+	for _, r := range e.Relations {
+		b = appendString(appendString(b, r.Type), r.TargetRef)
+	}
+	b = appendString(b, e.Origin.File)
+	b = binary.AppendVarint(b, int64(e.Origin.Doc))
+	return binary.AppendVarint(b, int64(e.Origin.Line)), nil
+}
+
+// decoder reads the codec from a string that all decoded strings share.
+type decoder struct {
+	s   string
+	pos int
+	err error
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	var x uint64
+	var shift uint
+	for i := 0; i < binary.MaxVarintLen64; i++ {
+		if d.pos >= len(d.s) {
+			break
+		}
+		c := d.s[d.pos]
+		d.pos++
+		if c < 0x80 {
+			return x | uint64(c)<<shift
+		}
+		x |= uint64(c&0x7f) << shift
+		shift += 7
+	}
+	d.err = errCorrupt
+	return 0
+}
+
+func (d *decoder) varint() int64 {
+	ux := d.uvarint()
+	x := int64(ux >> 1)
+	if ux&1 != 0 {
+		x = ^x
+	}
+	return x
+}
+
+// count reads a length and checks it cannot exceed what is left, so a
+// corrupt value never makes a huge allocation.
+func (d *decoder) count() int {
+	n := d.uvarint()
+	if n > uint64(len(d.s)-d.pos) {
+		d.err = errCorrupt
+		return 0
+	}
+	return int(n)
+}
+
+func (d *decoder) str() string {
+	n := d.count()
+	if d.err != nil {
+		return ""
+	}
+	s := d.s[d.pos : d.pos+n]
+	d.pos += n
+	return s
+}
+
+func (d *decoder) byte() byte {
+	if d.err != nil || d.pos >= len(d.s) {
+		d.err = errCorrupt
+		return 0
+	}
+	c := d.s[d.pos]
+	d.pos++
+	return c
+}
+
+func (d *decoder) stringMap() map[string]string {
+	n := d.count()
+	if n == 0 {
+		return nil
+	}
+	m := make(map[string]string, n)
+	for i := 0; i < n && d.err == nil; i++ {
+		k := d.str()
+		m[k] = d.str()
+	}
+	return m
+}
+
+func (d *decoder) value(depth int) any {
+	if depth > 200 {
+		d.err = errCorrupt
+		return nil
+	}
+	switch d.byte() {
+	case tagNil:
+		return nil
+	case tagString:
+		return d.str()
+	case tagInt:
+		return d.varint()
+	case tagFloat:
+		if d.pos+8 > len(d.s) {
+			d.err = errCorrupt
+			return nil
+		}
+		v := math.Float64frombits(binary.LittleEndian.Uint64([]byte(d.s[d.pos : d.pos+8])))
+		d.pos += 8
+		return v
+	case tagTrue:
+		return true
+	case tagFalse:
+		return false
+	case tagMap:
+		n := d.count()
+		m := make(map[string]any, n)
+		for i := 0; i < n && d.err == nil; i++ {
+			k := d.str()
+			m[k] = d.value(depth + 1)
+		}
+		return m
+	case tagList:
+		n := d.count()
+		l := make([]any, n)
+		for i := 0; i < n && d.err == nil; i++ {
+			l[i] = d.value(depth + 1)
+		}
+		return l
+	}
+	d.err = errCorrupt
+	return nil
+}
+
+// decodeEntity decodes one stored value. The value's bytes are copied once
+// into a string that the entity's strings then share.
+func decodeEntity(value []byte) (*catalog.Entity, error) {
+	d := &decoder{s: string(value)}
+	e := &catalog.Entity{APIVersion: d.str(), Kind: d.str()}
+	e.Metadata.Name = d.str()
+	e.Metadata.Namespace = d.str()
+	e.Metadata.Title = d.str()
+	e.Metadata.Description = d.str()
+	e.Metadata.Labels = d.stringMap()
+	e.Metadata.Annotations = d.stringMap()
+	if n := d.count(); n > 0 {
+		e.Metadata.Tags = make([]string, n)
+		for i := range e.Metadata.Tags {
+			e.Metadata.Tags[i] = d.str()
+		}
+	}
+	if n := d.count(); n > 0 {
+		e.Metadata.Links = make([]catalog.Link, n)
+		for i := range e.Metadata.Links {
+			e.Metadata.Links[i] = catalog.Link{URL: d.str(), Title: d.str(), Icon: d.str(), Type: d.str()}
+		}
+	}
+	if spec, ok := d.value(0).(map[string]any); ok {
+		e.Spec = spec
+	}
+	if n := d.count(); n > 0 {
+		e.Relations = make([]catalog.Relation, n)
+		for i := range e.Relations {
+			e.Relations[i] = catalog.Relation{Type: d.str(), TargetRef: d.str()}
+		}
+	}
+	e.Origin = catalog.Origin{File: d.str(), Doc: int(d.varint()), Line: int(d.varint())}
+	if d.err != nil {
+		return nil, d.err
+	}
+	if d.pos != len(d.s) {
+		return nil, fmt.Errorf("%w: %d trailing bytes", errCorrupt, len(d.s)-d.pos)
+	}
+	return e, nil
+}
