@@ -338,3 +338,21 @@ func TestUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestServe_ChatOnNewStore is `make run` on a fresh machine: the chat prompt
+// must answer from the catalog even though the store starts empty.
+func TestServe_ChatOnNewStore(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "callboard.db")
+	r := runCLI(t, "/whoowns payments-api\n/quit\n", "serve", "--catalog", exampleOrg, "--db", db, "--addr", "127.0.0.1:0", "--chat", "on")
+	if r.code != exitOK {
+		t.Fatalf("serve = %+v", r)
+	}
+	for _, want := range []string{"listening on http://127.0.0.1:", "Catalog: 111 entities", "Payments Team (group:payments-team)"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("serve output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stderr, "level=INFO") {
+		t.Errorf("info logs interleave with the chat prompt:\n%s", r.stderr)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/callboard/callboard/bot/discord"
 	"github.com/callboard/callboard/bot/shell"
 	slackbot "github.com/callboard/callboard/bot/slack"
+	"github.com/callboard/callboard/catalog"
 	"github.com/callboard/callboard/notifier"
 )
 
@@ -43,7 +44,9 @@ func runServe(ctx context.Context, e env, args []string) int {
 }
 
 func serve(ctx context.Context, e env, f commonFlags, addr, chat string) error {
-	a, err := openApp(ctx, e, f, appOptions{})
+	chatOn := wantChat(e, chat)
+	// With a chat prompt in the same terminal, only warnings are logged.
+	a, err := openApp(ctx, e, f, appOptions{quiet: chatOn})
 	if err != nil {
 		return err
 	}
@@ -88,6 +91,7 @@ func serve(ctx context.Context, e env, f commonFlags, addr, chat string) error {
 			errs <- fmt.Errorf("http server: %w", err)
 		}
 	}()
+	firstSync := make(chan catalog.SyncReport, 1)
 	go func() {
 		rep, err := a.sync(ctx)
 		if err != nil {
@@ -96,6 +100,7 @@ func serve(ctx context.Context, e env, f commonFlags, addr, chat string) error {
 			a.log.Info("catalog sync", "entities", rep.Entities, "errors", rep.Errors, "warnings", rep.Warnings, "parsed", rep.Parsed, "unchanged", rep.Unchanged, "took", rep.Took)
 		}
 		ready.Store(true)
+		firstSync <- rep
 		refreshLoop(ctx, a)
 	}()
 	for _, run := range adapters {
@@ -105,8 +110,18 @@ func serve(ctx context.Context, e env, f commonFlags, addr, chat string) error {
 			}
 		}()
 	}
-	if wantChat(e, chat) {
+	if chatOn {
 		go func() {
+			if a.catalog.Index().Len() == 0 {
+				// A new store: answer from the catalog, not from nothing.
+				fmt.Fprintln(e.stdout, "Reading the catalog for the first time…")
+				select {
+				case rep := <-firstSync:
+					fmt.Fprintf(e.stdout, "Catalog: %d entities (%d errors, %d warnings).\n", rep.Entities, rep.Errors, rep.Warnings)
+				case <-ctx.Done():
+					return
+				}
+			}
 			if err := shell.Chat(ctx, a.router, e.stdin, e.stdout, bot.User{}); err != nil {
 				a.log.Error("terminal chat", "err", err)
 			}
