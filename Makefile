@@ -29,6 +29,7 @@ bench: ## benchmarks on generated organisations of 10,000 and 100,000 components
 fuzz: ## run each fuzz target for FUZZTIME
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./catalog/
 	$(GO) test -run='^$$' -fuzz=FuzzTokenize -fuzztime=$(FUZZTIME) ./bot/
+	$(GO) test -run='^$$' -fuzz=FuzzDecodeEntity -fuzztime=$(FUZZTIME) ./catalog/boltstore/
 
 cover: ## test coverage report in cover.out and per function
 	$(GO) test -count=1 -coverprofile=cover.out $(PKGS)

@@ -22,7 +22,7 @@ import (
 
 // SchemaVersion is the layout of the buckets below. A file with another
 // version is treated as empty and rebuilt from the sources on the next sync.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 var (
 	bucketMeta     = []byte("catalog.meta")
@@ -114,10 +114,7 @@ func (s *Store) Save(ctx context.Context, snap *catalog.Snapshot) error {
 		files := append([]catalog.FileState(nil), snap.Files...)
 		sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 		for _, f := range files {
-			v, err := json.Marshal(f)
-			if err != nil {
-				return fmt.Errorf("encode file state %s: %w", f.Path, err)
-			}
+			v := binary.AppendVarint(binary.AppendVarint(nil, f.Size), f.ModTime)
 			if err := fb.Put([]byte(f.Path), v); err != nil {
 				return fmt.Errorf("store file state %s: %w", f.Path, err)
 			}
@@ -224,12 +221,13 @@ func (s *Store) Load(ctx context.Context) (*catalog.Snapshot, error) {
 		}); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketFiles).ForEach(func(_, v []byte) error {
-			var f catalog.FileState
-			if err := json.Unmarshal(v, &f); err != nil {
-				return fmt.Errorf("decode stored file state: %w", err)
+		return tx.Bucket(bucketFiles).ForEach(func(k, v []byte) error {
+			size, n := binary.Varint(v)
+			mtime, m := binary.Varint(v[max(n, 0):])
+			if n <= 0 || m <= 0 || n+m != len(v) {
+				return fmt.Errorf("decode stored file state of %s: %w", k, errCorrupt)
 			}
-			snap.Files = append(snap.Files, f)
+			snap.Files = append(snap.Files, catalog.FileState{Path: string(k), Size: size, ModTime: mtime})
 			return nil
 		})
 	})
