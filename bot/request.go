@@ -99,7 +99,7 @@ func quoteArgs(args []string) string {
 	quoted := make([]string, len(args))
 	esc := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "“", "\\“", "”", "\\”")
 	for i, a := range args {
-		if a == "" || strings.ContainsAny(a, "\"'“”\\") || strings.IndexFunc(a, unicode.IsSpace) >= 0 {
+		if a == "" || strings.ContainsAny(a, "\"'“”‘’\\") || strings.IndexFunc(a, unicode.IsSpace) >= 0 {
 			a = `"` + esc.Replace(a) + `"`
 		}
 		quoted[i] = a

@@ -310,7 +310,8 @@ func (r *Router) Handle(ctx context.Context, in Input) Outcome {
 		out = r.run(ctx, in, p)
 	}
 	if out.Status != Ignored {
-		out.Reply.Ephemeral = out.Reply.Ephemeral && !in.Shared
+		// Only answers are shared: a refusal or an error stays private.
+		out.Reply.Ephemeral = out.Reply.Ephemeral && !(in.Shared && out.Status == Answered)
 		if r.opts.Observer != nil {
 			name := out.Command
 			if name == "" {
@@ -460,7 +461,10 @@ func editDistance(a, b string) int {
 // quotes and backslash escapes inside double quotes. Chat clients turn
 // quotes into typographic ones, so those count too.
 func Tokenize(line string) ([]string, error) {
-	if !strings.ContainsAny(line, "\"'“”") {
+	// Chat platforms send UTF-8; anything else becomes U+FFFD up front so
+	// both paths below read the same characters.
+	line = strings.ToValidUTF8(line, "\uFFFD")
+	if !strings.ContainsAny(line, "\"'“”‘’") {
 		return strings.FieldsFunc(line, unicode.IsSpace), nil
 	}
 	var words []string
@@ -476,14 +480,17 @@ func Tokenize(line string) ([]string, error) {
 			case c == '\\' && quote == '"' && i+1 < len(runes):
 				i++
 				cur.WriteRune(runes[i])
-			case c == quote || (quote == '"' && (c == '”' || c == '“')):
+			case c == quote || (quote == '"' && (c == '”' || c == '“')) || (quote == '\'' && c == '’'):
 				quote = 0
 			default:
 				cur.WriteRune(c)
 			}
-		case c == '"' || c == '\'' && !inWord || c == '“' || c == '”':
-			if c == '“' || c == '”' {
+		case c == '"' || (c == '\'' || c == '‘') && !inWord || c == '“' || c == '”':
+			switch c {
+			case '“', '”':
 				c = '"'
+			case '‘':
+				c = '\''
 			}
 			quote = c
 			inWord = true

@@ -208,6 +208,8 @@ func TestTokenize(t *testing.T) {
 		{`“smart quotes” here`, []string{"smart quotes", "here"}},
 		{`it's fine`, []string{"it's", "fine"}},
 		{`'single quoted' x`, []string{"single quoted", "x"}},
+		{"‘payments-api’?", []string{"payments-api?"}},
+		{"it’s ‘two words’", []string{"it’s", "two words"}},
 		{`"esc \" quote"`, []string{`esc " quote`}},
 		{`""`, []string{""}},
 		{"tab\tand\u00a0nbsp", []string{"tab", "and", "nbsp"}},

@@ -106,10 +106,11 @@ func (ix *Index) Get(key string) (*Entity, bool) {
 func (ix *Index) ByRef(r Ref) (*Entity, bool) { return ix.Get(r.Key()) }
 
 // ByName returns every entity with the given name, in any kind or
-// namespace, case-insensitively.
+// namespace, case-insensitively. The slice belongs to the index: callers
+// must not modify it.
 func (ix *Index) ByName(name string) []*Entity { return ix.byName[strings.ToLower(name)] }
 
-// Resolve finds what a user typed: a full or partial ref ("group:payments",
+// Resolve finds what a user typed (the slice it returns is the caller's): a full or partial ref ("group:payments",
 // "default/payments-api", "component:ops/x") or a bare name. A bare name
 // may match several entities.
 func (ix *Index) Resolve(text string) ([]*Entity, error) {
@@ -139,7 +140,7 @@ func (ix *Index) Resolve(text string) ([]*Entity, error) {
 		return nil, fmt.Errorf("resolve %q: %w", text, ErrNotFound)
 	}
 	if es := ix.ByName(text); len(es) > 0 {
-		return es, nil
+		return slices.Clone(es), nil
 	}
 	return nil, fmt.Errorf("resolve %q: %w", text, ErrNotFound)
 }

@@ -60,6 +60,10 @@ type LoadResult struct {
 	Unchanged bool
 	Parsed    int // files read and parsed
 	Reused    int // files taken from the previous snapshot unread
+	// UnreadableRoots are roots that could not be read at all (a folder
+	// moved away, a pattern matching nothing): the load saw none of what
+	// they hold, which is no reason to believe it is gone.
+	UnreadableRoots []string
 
 	shadowed []*Entity // copies that lost a conflict; see Snapshot.shadowed
 }
@@ -124,6 +128,9 @@ func (l *Loader) Load(ctx context.Context, prev *Snapshot) (*LoadResult, error) 
 		found, probs := l.expandRoot(root)
 		items = append(items, found...)
 		res.Problems = append(res.Problems, probs...)
+		if len(found) == 0 && len(probs) > 0 {
+			res.UnreadableRoots = append(res.UnreadableRoots, root)
+		}
 	}
 
 	visited := map[string]bool{}

@@ -11,6 +11,10 @@ import (
 	"time"
 )
 
+// ErrSourceUnreadable is returned by Sync when a catalog root cannot be
+// read at all; the catalog keeps its last snapshot.
+var ErrSourceUnreadable = errors.New("catalog source unreadable")
+
 // Syncer keeps a Catalog in step with its sources: it serves the stored
 // snapshot at start, then reads the sources, and when anything changed
 // relates, indexes, swaps in and stores the new snapshot.
@@ -92,6 +96,11 @@ func (s *Syncer) Sync(ctx context.Context) (SyncReport, error) {
 		return SyncReport{}, err
 	}
 	rep := SyncReport{Parsed: res.Parsed, Reused: res.Reused, Unchanged: res.Unchanged}
+	if len(res.UnreadableRoots) > 0 && s.catalog.Index().Len() > 0 {
+		// Serving nothing because a mount went away would be worse than
+		// serving the last good snapshot; the store keeps it too.
+		return rep, fmt.Errorf("sync catalog: %w: cannot read %s; keeping the last snapshot", ErrSourceUnreadable, strings.Join(res.UnreadableRoots, ", "))
+	}
 	if res.Unchanged && s.last != nil {
 		rep.Entities = len(s.last.Entities)
 		rep.Errors, rep.Warnings = countSeverities(s.last.Problems)

@@ -635,3 +635,29 @@ func TestSyncer_Sync_OriginChanges(t *testing.T) {
 		t.Errorf("in the old index, svc origin = %q, want file:%s", got, second)
 	}
 }
+
+func TestSyncer_Sync_UnreadableRootKeepsSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	org := filepath.Join(dir, "org")
+	if err := os.MkdirAll(org, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	doc := "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: svc}\nspec: {type: service, lifecycle: production, owner: team}\n"
+	if err := os.WriteFile(filepath.Join(org, "catalog-info.yaml"), []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := catalog.NewCatalog()
+	s := catalog.NewSyncer(&catalog.Loader{Roots: []string{org}}, c, catalog.SyncerOptions{})
+	if _, err := s.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(org, org+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Sync(context.Background()); !errors.Is(err, catalog.ErrSourceUnreadable) {
+		t.Fatalf("Sync with the root gone = %v, want ErrSourceUnreadable", err)
+	}
+	if _, ok := c.Index().Get("component:default/svc"); !ok {
+		t.Error("the last snapshot was dropped when its root became unreadable")
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"regexp"
 	"strconv"
@@ -365,8 +366,8 @@ func (c Config) Validate() error {
 	if c.Storage.Path == "" {
 		errs = append(errs, "storage.path: name the bbolt file, e.g. var/callboard.db")
 	}
-	if _, port, ok := strings.Cut(c.HTTP.Addr, ":"); !ok || port == "" {
-		errs = append(errs, fmt.Sprintf("http.addr: %q is not HOST:PORT, e.g. 127.0.0.1:8080", c.HTTP.Addr))
+	if _, port, err := net.SplitHostPort(c.HTTP.Addr); err != nil || port == "" {
+		errs = append(errs, fmt.Sprintf("http.addr: %q is not HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080", c.HTTP.Addr))
 	} else if _, err := strconv.Atoi(port); err != nil {
 		errs = append(errs, fmt.Sprintf("http.addr: port %q is not a number", port))
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/callboard/callboard/catalog"
@@ -171,10 +172,14 @@ func (t Template) Validate(values map[string]string) map[string]string {
 				errs[p.Name] = fmt.Sprintf("%s %q does not match %s.", p.Title, v, p.Pattern)
 			}
 		}
-		if p.Type == "number" || p.Type == "integer" {
-			var f float64
-			if _, err := fmt.Sscan(v, &f); err != nil {
+		switch p.Type {
+		case "number":
+			if _, err := strconv.ParseFloat(v, 64); err != nil {
 				errs[p.Name] = fmt.Sprintf("%s must be a number.", p.Title)
+			}
+		case "integer":
+			if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+				errs[p.Name] = fmt.Sprintf("%s must be a whole number.", p.Title)
 			}
 		}
 	}

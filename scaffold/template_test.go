@@ -65,6 +65,8 @@ func TestTemplate_Validate(t *testing.T) {
 		{map[string]string{"name": "Orders"}, []string{"name"}},
 		{map[string]string{"name": "a", "tier": "9", "port": "x"}, []string{"port", "tier"}},
 		{map[string]string{"name": "a", "tier": "2", "port": "8080"}, nil},
+		{map[string]string{"name": "a", "port": "12abc"}, []string{"port"}},
+		{map[string]string{"name": "a", "port": "1.5"}, []string{"port"}},
 	}
 	for _, tt := range tests {
 		errs := tpl.Validate(tt.values)

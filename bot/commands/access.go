@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/callboard/callboard/bot"
@@ -13,6 +14,8 @@ import (
 // the principals of the rules that name it.
 type AccessRule struct {
 	Commands []string
+	// Templates limits /new-service for the named templates the same way.
+	Templates []string
 	// Users are "platform:ID" (slack:U024BE7LH) or catalog user refs.
 	Users []string
 	// Groups are catalog group refs; members of child groups count.
@@ -39,12 +42,17 @@ func NewAccess(rules []AccessRule, c Catalog) *Access {
 // allows the user, one of their catalog groups, or the channel.
 func (a *Access) Authorize(ctx context.Context, req bot.Request) error {
 	var named []AccessRule
+	template := ""
+	if req.Command == "new-service" && !strings.HasPrefix(req.Arg(0), "-") {
+		template = req.Arg(0)
+	}
 	for _, r := range a.rules {
-		for _, c := range r.Commands {
-			if strings.EqualFold(strings.TrimPrefix(c, "/"), req.Command) {
-				named = append(named, r)
-				break
-			}
+		names := slices.ContainsFunc(r.Commands, func(c string) bool { return strings.EqualFold(strings.TrimPrefix(c, "/"), req.Command) })
+		if template != "" {
+			names = names || slices.ContainsFunc(r.Templates, func(t string) bool { return strings.EqualFold(t, template) })
+		}
+		if names {
+			named = append(named, r)
 		}
 	}
 	if len(named) == 0 {
@@ -88,6 +96,9 @@ func (a *Access) Authorize(ctx context.Context, req bot.Request) error {
 		if len(r.Users) > 0 {
 			who = append(who, "some named people")
 		}
+	}
+	if template != "" {
+		return &bot.DeniedError{Command: req.Command + " " + template, Who: orList(dedupe(who))}
 	}
 	return &bot.DeniedError{Command: req.Command, Who: orList(dedupe(who))}
 }

@@ -126,3 +126,34 @@ func TestCommands_Golden(t *testing.T) {
 		})
 	}
 }
+
+func TestAccess_Authorize(t *testing.T) {
+	c := loadCatalog(t, "../../examples/org/catalog-info.yaml")
+	a := NewAccess([]AccessRule{
+		{Commands: []string{"new-service"}, Groups: []string{"group:payments-platform"}},
+		{Templates: []string{"python-worker"}, Users: []string{"slack:U9"}},
+	}, c)
+	id := NewIdentity(c)
+	tests := []struct {
+		name    string
+		user    string
+		args    []string
+		command string
+		allowed bool
+	}{
+		{"open command", "U404", []string{"payments-api"}, "whoowns", true},
+		{"member of a child group", "U04JDOE0001", []string{"go-grpc"}, "new-service", true},
+		{"not a member", "U404", []string{"go-grpc"}, "new-service", false},
+		{"template rule names the user", "U9", []string{"python-worker"}, "new-service", true},
+		{"template rule adds to the command rule", "U04JDOE0001", []string{"python-worker"}, "new-service", true},
+		{"template rule denies others", "U404", []string{"python-worker"}, "new-service", false},
+	}
+	for _, tt := range tests {
+		u := bot.User{ID: tt.user}
+		req := bot.Request{Platform: "slack", User: u, Command: tt.command, Args: tt.args, CatalogUser: id.Identify(context.Background(), "slack", u)}
+		err := a.Authorize(context.Background(), req)
+		if (err == nil) != tt.allowed {
+			t.Errorf("%s: Authorize(%s /%s %v) = %v, want allowed=%v", tt.name, tt.user, tt.command, tt.args, err, tt.allowed)
+		}
+	}
+}

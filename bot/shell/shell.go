@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 
 	"github.com/callboard/callboard/bot"
 )
@@ -116,8 +117,23 @@ func buttonNumber(line string, n int) (int, bool) {
 	return i - 1, true
 }
 
-// Render shows a reply as plain text for a terminal.
+// Render shows a reply as plain text for a terminal. Control characters
+// other than newlines and tabs are dropped: catalog text must not drive the
+// operator's terminal with escape sequences.
 func Render(r bot.Reply) string {
+	return stripControl(render(r))
+}
+
+func stripControl(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' || !unicode.IsControl(r) {
+			return r
+		}
+		return -1
+	}, s)
+}
+
+func render(r bot.Reply) string {
 	var b strings.Builder
 	if r.Title != "" {
 		fmt.Fprintf(&b, "== %s ==\n", r.Title)

@@ -55,3 +55,10 @@ func TestChat(t *testing.T) {
 		t.Errorf("output = %q", out.String())
 	}
 }
+
+func TestRender_DropsControlCharacters(t *testing.T) {
+	got := Render(bot.Reply{Text: "\x1b[31mRED\x1b]8;;https://evil.example\a\nnext\tline"})
+	if strings.ContainsAny(got, "\x1b\a") || !strings.Contains(got, "[31mRED") || !strings.Contains(got, "\nnext\tline") {
+		t.Errorf("Render = %q, want escape and bell characters dropped, newlines and tabs kept", got)
+	}
+}

@@ -238,7 +238,9 @@ func (d *decoder) value(depth int) any {
 		return false
 	case tagMap:
 		n := d.count()
-		m := make(map[string]any, n)
+		// The size hint is capped: a corrupt count must not allocate
+		// more than the bytes actually read justify.
+		m := make(map[string]any, min(n, 64))
 		for i := 0; i < n && d.err == nil; i++ {
 			k := d.str()
 			m[k] = d.value(depth + 1)
@@ -246,9 +248,9 @@ func (d *decoder) value(depth int) any {
 		return m
 	case tagList:
 		n := d.count()
-		l := make([]any, n)
+		l := make([]any, 0, min(n, 64))
 		for i := 0; i < n && d.err == nil; i++ {
-			l[i] = d.value(depth + 1)
+			l = append(l, d.value(depth+1))
 		}
 		return l
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -70,15 +71,23 @@ func Open(e *catalog.Entity) (*Site, error) {
 		root = filepath.Dir(origin)
 	}
 	base := filepath.Clean(filepath.Join(filepath.Dir(file), filepath.FromSlash(rel)))
-	if r, err := filepath.Rel(root, base); err != nil || !filepath.IsLocal(r) && r != "." {
+	relBase, err := filepath.Rel(root, base)
+	if err != nil || !filepath.IsLocal(relBase) && relBase != "." {
 		return nil, fmt.Errorf("open docs of %s: %s leaves the catalog folder: %w", e.Ref().Short(), ref, ErrNoDocs)
 	}
-	return read(base)
+	// Every read goes through an os.Root at the catalog folder, so a
+	// symlink in the docs cannot lead the bot to files outside it.
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return nil, fmt.Errorf("open docs of %s: %v: %w", e.Ref().Short(), err, ErrNoDocs)
+	}
+	defer r.Close()
+	return read(r.FS(), filepath.ToSlash(relBase), base)
 }
 
-func read(base string) (*Site, error) {
+func read(fsys fs.FS, base, display string) (*Site, error) {
 	cfg := mkdocsConfig{DocsDir: "docs"}
-	if data, err := os.ReadFile(filepath.Join(base, "mkdocs.yml")); err == nil {
+	if data, err := fs.ReadFile(fsys, path.Join(base, "mkdocs.yml")); err == nil {
 		if err := yaml.Unmarshal(data, &cfg); err != nil {
 			return nil, fmt.Errorf("read %s: %w", filepath.Join(base, "mkdocs.yml"), err)
 		}
@@ -86,25 +95,25 @@ func read(base string) (*Site, error) {
 			cfg.DocsDir = "docs"
 		}
 	}
-	dir := filepath.Join(base, filepath.FromSlash(cfg.DocsDir))
-	if r, err := filepath.Rel(base, dir); err != nil || !filepath.IsLocal(r) {
-		return nil, fmt.Errorf("docs_dir %q leaves %s: %w", cfg.DocsDir, base, ErrNoDocs)
+	if !filepath.IsLocal(filepath.FromSlash(cfg.DocsDir)) {
+		return nil, fmt.Errorf("docs_dir %q leaves %s: %w", cfg.DocsDir, display, ErrNoDocs)
 	}
-	site := &Site{Name: cfg.SiteName, Dir: dir}
+	dir := path.Join(base, cfg.DocsDir)
+	site := &Site{Name: cfg.SiteName, Dir: filepath.Join(display, filepath.FromSlash(cfg.DocsDir))}
 	order := navOrder(cfg.Nav)
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() || !strings.HasSuffix(d.Name(), ".md") {
+		if !d.Type().IsRegular() || !strings.HasSuffix(d.Name(), ".md") {
 			return nil
 		}
-		data, err := os.ReadFile(p)
+		data, err := fs.ReadFile(fsys, p)
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(dir, p)
-		site.Pages = append(site.Pages, Split(filepath.ToSlash(rel), string(data)))
+		rel := strings.TrimPrefix(strings.TrimPrefix(p, dir), "/")
+		site.Pages = append(site.Pages, Split(rel, string(data)))
 		return nil
 	})
 	if errors.Is(err, fs.ErrNotExist) {

@@ -69,6 +69,18 @@ func TestOpenAndSearch(t *testing.T) {
 	if _, err := Open(entityAt(dir, "url:https://example.com/docs")); !errors.Is(err, ErrNoDocs) {
 		t.Errorf("Open(url:) = %v, want ErrNoDocs", err)
 	}
+	if err := os.Symlink("/etc/passwd", filepath.Join(dir, "svc", "docs", "leak.md")); err != nil {
+		t.Fatal(err)
+	}
+	site, err = Open(entityAt(dir, "dir:."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range site.Pages {
+		if p.Path == "leak.md" {
+			t.Errorf("a symlink out of the catalog folder was read: %+v", p)
+		}
+	}
 	if _, err := Open(entityAt(dir, "dir:missing")); !errors.Is(err, ErrNoDocs) {
 		t.Errorf("Open(dir:missing) = %v, want ErrNoDocs", err)
 	}

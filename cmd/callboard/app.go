@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -105,6 +106,19 @@ func openApp(ctx context.Context, e env, f commonFlags, opts appOptions) (*app, 
 		Observer:   a.metrics,
 	})
 	commands.Register(a.router, a.catalog, techdocs.Open)
+	// A misspelt command in a rule would leave the real one open to all.
+	for i, r := range cfg.Access.Rules {
+		for _, c := range r.Commands {
+			if _, ok := a.router.Lookup(strings.TrimPrefix(c, "/")); !ok {
+				var names []string
+				for _, cmd := range a.router.Commands() {
+					names = append(names, cmd.Name)
+				}
+				a.close()
+				return nil, fmt.Errorf("access.rules[%d].commands: there is no command %q; commands are %s", i, c, strings.Join(names, ", "))
+			}
+		}
+	}
 	return a, nil
 }
 
@@ -147,7 +161,7 @@ func openDB(path string) (*bbolt.DB, error) {
 func accessRules(a config.Access) []commands.AccessRule {
 	out := make([]commands.AccessRule, 0, len(a.Rules))
 	for _, r := range a.Rules {
-		out = append(out, commands.AccessRule{Commands: r.Commands, Users: r.Users, Groups: r.Groups, Channels: r.Channels})
+		out = append(out, commands.AccessRule{Commands: r.Commands, Templates: r.Templates, Users: r.Users, Groups: r.Groups, Channels: r.Channels})
 	}
 	return out
 }

@@ -47,6 +47,9 @@ func runValidate(ctx context.Context, e env, args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
+	if code, ok := noFlagsAfterArgs(e, "catalog validate", fs.Args()); !ok {
+		return code
+	}
 	if fs.NArg() == 0 {
 		fmt.Fprintln(e.stderr, "callboard catalog validate: name at least one file or folder")
 		fs.Usage()

@@ -16,6 +16,9 @@ func runAsk(ctx context.Context, e env, args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
+	if code, ok := noFlagsAfterArgs(e, "ask", fs.Args()); !ok {
+		return code
+	}
 	question := strings.TrimSpace(strings.Join(fs.Args(), " "))
 	if question == "" {
 		fs.Usage()
@@ -34,7 +37,10 @@ func runAsk(ctx context.Context, e env, args []string) int {
 	switch o.Status {
 	case bot.Answered:
 		return exitOK
-	case bot.Usage:
+	case bot.Usage, bot.Ignored:
+		if o.Status == bot.Ignored {
+			fmt.Fprintf(e.stderr, "callboard ask: %q is not a command; try \"/help\"\n", question)
+		}
 		return exitUsage
 	default:
 		return exitFailed

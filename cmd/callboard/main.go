@@ -126,3 +126,15 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.Var(&c.catalogs, "catalog", "catalog source: a folder, a Location or descriptor file, or a glob (repeatable; overrides catalog.sources)")
 	fs.StringVar(&c.db, "db", "", "bbolt store file (overrides storage.path)")
 }
+
+// noFlagsAfterArgs refuses flags given after the first argument, which the
+// flag package would otherwise take as part of the arguments.
+func noFlagsAfterArgs(e env, cmd string, args []string) (int, bool) {
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") && len(a) > 1 {
+			fmt.Fprintf(e.stderr, "callboard %s: put flags such as %s before the other arguments\n", cmd, a)
+			return exitUsage, false
+		}
+	}
+	return 0, true
+}

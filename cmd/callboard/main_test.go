@@ -263,6 +263,13 @@ func TestConfigErrors(t *testing.T) {
 	if r.code != exitFailed || !strings.Contains(r.stderr, cfg+":5: signing_secret must not be written in the file") {
 		t.Fatalf("ask with bad config = %+v", r)
 	}
+	writeFile(t, cfg, "access:\n  rules:\n    - commands: [whoown]\n      users: [slack:U1]\n")
+	if r := runCLI(t, "", "ask", "--config", cfg, "--db", filepath.Join(t.TempDir(), "cb.db"), "/help"); r.code != exitFailed || !strings.Contains(r.stderr, `there is no command "whoown"`) {
+		t.Fatalf("ask with a misspelt command in an access rule = %+v", r)
+	}
+	if r := runCLI(t, "", "ask", "/whoowns payments-api", "--db", "x.db"); r.code != exitUsage {
+		t.Errorf("ask with a flag after the question = %+v, want usage error", r)
+	}
 	writeFile(t, cfg, "http:\n  addr: 127.0.0.1:8080\n  port: 9\n")
 	r = runCLI(t, "", "ask", "--config", cfg, "/help")
 	if r.code != exitFailed || !strings.Contains(r.stderr, cfg+`:3: unknown key "port" in http`) {
