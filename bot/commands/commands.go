@@ -3,6 +3,7 @@
 package commands
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -37,13 +38,18 @@ func resolveOne(ix *catalog.Index, command, text string) ([]*catalog.Entity, err
 	if err == nil {
 		return es, nil
 	}
+	if strings.ContainsAny(text, ":/") {
+		if _, perr := catalog.ParseRef(text, catalog.KindComponent, catalog.DefaultNamespace); errors.Is(perr, catalog.ErrBadRef) {
+			return nil, bot.UsageErrorf("%q is not an entity reference: write a name (payments-api) or kind:name (group:payments-team), optionally with a namespace (component:ops/deployer).", text)
+		}
+	}
 	name := text
 	if i := strings.LastIndexAny(name, ":/"); i >= 0 {
 		name = name[i+1:]
 	}
 	sugg := ix.Suggest(name, 3)
 	if len(sugg) == 0 {
-		return nil, bot.Errorf("I couldn't find %q in the catalog, and nothing is named like it. Try /catalog search %s.", text, name)
+		return nil, bot.Errorf("I couldn't find %q in the catalog, and nothing is named like it. Try /catalog search with a word from its name or description.", text)
 	}
 	reply := bot.Reply{Text: fmt.Sprintf("I couldn't find %q in the catalog. Did you mean %s?", text, orList(sugg))}
 	for _, s := range sugg {
