@@ -232,7 +232,7 @@ func decode(path string, data []byte, getenv func(string) string, cfg *Config) e
 				}
 				return v
 			})
-			if len(missing) > 0 && secretKeys[key] {
+			if len(missing) > 0 {
 				errs = append(errs, fmt.Sprintf("%s:%d: %s refers to ${%s}, which is not set in the environment", path, n.Line, key, missing[0]))
 			}
 		}

@@ -103,6 +103,7 @@ func TestLoad_Errors(t *testing.T) {
 		{"bad duration", "catalog:\n  refresh: soon\n", nil, `:2: "soon" is not a positive duration`},
 		{"inline secret", "slack:\n  bot_token: xoxb-123\n", nil, ":2: bot_token must not be written in the file"},
 		{"missing env secret", "slack:\n  signing_secret: ${NOPE}\n", nil, ":2: signing_secret refers to ${NOPE}, which is not set"},
+		{"missing env anywhere", "catalog:\n  sources: [\"${ORG_ROOT}/catalog-info.yaml\"]\n", nil, ":2: sources refers to ${ORG_ROOT}, which is not set"},
 		{"bad addr", "http:\n  addr: localhost\n", nil, `http.addr: "localhost" is not HOST:PORT`},
 		{"bad app token", "slack:\n  app_token: ${T}\n", map[string]string{"T": "xoxb-wrong"}, "slack.app_token: an app-level token starts with xapp-"},
 		{"bad access user", "access:\n  rules:\n    - commands: [x]\n      users: [jane]\n", nil, `access.rules[0].users: "jane" must be slack:ID`},
