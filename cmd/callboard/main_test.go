@@ -65,6 +65,8 @@ func TestAsk(t *testing.T) {
 		{"did you mean", []string{"ask", "--catalog", exampleOrg, "--db", db, "/whoowns paymnts-api"}, exitFailed, "Did you mean payments-api?"},
 		{"unknown command", []string{"ask", "--catalog", exampleOrg, "--db", db, "/whodunnit x"}, exitUsage, "don't know the command"},
 		{"no question", []string{"ask", "--catalog", exampleOrg, "--db", db}, exitUsage, ""},
+		{"just a slash", []string{"ask", "--catalog", exampleOrg, "--db", db, "/"}, exitUsage, ""},
+		{"malformed ref", []string{"ask", "--catalog", exampleOrg, "--db", db, "/whoowns component:"}, exitUsage, "is not an entity reference"},
 		{"bad flag", []string{"ask", "--nope"}, exitUsage, ""},
 		{"help", []string{"ask", "--help"}, exitOK, ""},
 	}
