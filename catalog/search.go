@@ -123,6 +123,9 @@ func (ix *Index) Search(query string, limit int) ([]Hit, int) {
 		if hits[i].Score != hits[j].Score {
 			return hits[i].Score > hits[j].Score
 		}
+		if a, b := searchKindRank(hits[i].Entity.Kind), searchKindRank(hits[j].Entity.Kind); a != b {
+			return a < b
+		}
 		return hits[i].Entity.Key() < hits[j].Entity.Key()
 	})
 	total := len(hits)
@@ -362,4 +365,22 @@ func boundedDistanceASCII(a, b string, maxD int) (int, bool) {
 		return 0, false
 	}
 	return prev[len(b)], true
+}
+
+// searchKindRank breaks ties between equally good hits: what people look
+// for most (services) before what they look for least (locations).
+func searchKindRank(kind string) int {
+	switch kind {
+	case KindComponent:
+		return 0
+	case KindAPI:
+		return 1
+	case KindSystem, KindGroup:
+		return 2
+	case KindResource, KindDomain, KindUser:
+		return 3
+	case KindTemplate:
+		return 4
+	}
+	return 5
 }

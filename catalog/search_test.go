@@ -58,7 +58,7 @@ func TestIndex_Search(t *testing.T) {
 			query: "payments",
 			want: []string{
 				"group:default/payments",
-				"api:default/payments-api", "component:default/payments-api", "component:default/payments-worker",
+				"component:default/payments-api", "component:default/payments-worker", "api:default/payments-api",
 				"api:default/checkout-rest",
 				"component:default/fraud-scoring",
 				"component:default/api-gateway", "component:default/ledger",
@@ -69,7 +69,7 @@ func TestIndex_Search(t *testing.T) {
 			name:  "every word must match",
 			query: "payments api",
 			want: []string{
-				"api:default/payments-api", "component:default/payments-api",
+				"component:default/payments-api", "api:default/payments-api",
 				"component:default/api-gateway", "api:default/checkout-rest",
 			},
 			wantTotal: 4,
@@ -78,7 +78,7 @@ func TestIndex_Search(t *testing.T) {
 			name:  "exact name wins over a better word score",
 			query: "Payments-API",
 			want: []string{
-				"api:default/payments-api", "component:default/payments-api",
+				"component:default/payments-api", "api:default/payments-api",
 				"component:default/api-gateway", "api:default/checkout-rest",
 			},
 			wantTotal: 4,
@@ -94,7 +94,7 @@ func TestIndex_Search(t *testing.T) {
 			query: "payment",
 			want: []string{
 				"component:default/payment-links",
-				"api:default/payments-api", "component:default/payments-api", "component:default/payments-worker",
+				"component:default/payments-api", "component:default/payments-worker", "api:default/payments-api",
 				"group:default/payments",
 				"api:default/checkout-rest",
 				"component:default/fraud-scoring",
@@ -122,7 +122,7 @@ func TestIndex_Search(t *testing.T) {
 			name:      "limit keeps the best and counts all",
 			query:     "payments",
 			limit:     3,
-			want:      []string{"group:default/payments", "api:default/payments-api", "component:default/payments-api"},
+			want:      []string{"group:default/payments", "component:default/payments-api", "component:default/payments-worker"},
 			wantTotal: 8,
 		},
 		{
