@@ -607,7 +607,15 @@ func quoteCut(data []byte, ls, open, close int) int {
 	if need == 0 {
 		return -1
 	}
-	for k := open; k < close; k++ {
+	ls, _ = underIndentedLine(data, open, close, need)
+	return ls
+}
+
+// underIndentedLine finds the first non-blank line starting within
+// data[from:to] that is indented by fewer than need spaces. It returns the
+// line's start and its first non-space byte, or -1, -1.
+func underIndentedLine(data []byte, from, to, need int) (int, int) {
+	for k := from; k < to; k++ {
 		if data[k] != '\n' {
 			continue
 		}
@@ -620,10 +628,10 @@ func quoteCut(data []byte, ls, open, close int) int {
 			continue
 		}
 		if sp < need {
-			return k + 1
+			return k + 1, next
 		}
 	}
-	return -1
+	return -1, -1
 }
 
 func isBlankByte(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
@@ -2198,23 +2206,9 @@ func (p *docParser) checkIndent(n *yaml.Node, indent int) {
 		if end < 0 {
 			return
 		}
-		for i := off; i < end; i++ {
-			if t[i] != '\n' {
-				continue
-			}
-			sp := 0
-			for i+1+sp < len(t) && t[i+1+sp] == ' ' {
-				sp++
-			}
-			j := i + 1 + sp
-			if j < len(t) && (t[j] == '\n' || t[j] == '\r' && j+1 < len(t) && t[j+1] == '\n') {
-				continue
-			}
-			if sp < indent {
-				pos := p.posOf(j)
-				p.add(SeverityError, pos.line, pos.col, "", "YAML syntax error: missing closing %c: the quoted scalar continues on a line indented less than %d spaces", t[off], indent)
-				return
-			}
+		if _, j := underIndentedLine(t, off, end, indent); j >= 0 {
+			pos := p.posOf(j)
+			p.add(SeverityError, pos.line, pos.col, "", "YAML syntax error: missing closing %c: the quoted scalar continues on a line indented less than %d spaces", t[off], indent)
 		}
 		return
 	}
