@@ -2,7 +2,6 @@ package catalog
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -84,20 +83,6 @@ func danglingWarning(e *Entity, field, raw string, ref Ref) Problem {
 		Severity: SeverityWarning, Kind: e.Kind, Name: e.Metadata.Name, Field: field, Code: CodeDangling,
 		Message: fmt.Sprintf("%s %q refers to %s %s, which is not in the catalog", field, raw, what, ref.Short()),
 	}
-}
-
-// sortProblems orders problems by file, line and column.
-func sortProblems(ps Problems) {
-	sort.SliceStable(ps, func(i, j int) bool {
-		a, b := ps[i], ps[j]
-		if a.File != b.File {
-			return a.File < b.File
-		}
-		if a.Line != b.Line {
-			return a.Line < b.Line
-		}
-		return a.Column < b.Column
-	})
 }
 
 // compactRelations drops repeats from a sorted list: a Group listing a member

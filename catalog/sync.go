@@ -116,7 +116,7 @@ func (s *Syncer) Sync(ctx context.Context) (SyncReport, error) {
 		entities[i] = &c
 	}
 	problems := append(res.Problems, Relate(entities)...)
-	sortProblems(problems)
+	problems.Sort()
 	// Key order lets the store write without sorting a copy.
 	slices.SortFunc(entities, func(a, b *Entity) int { return strings.Compare(a.Key(), b.Key()) })
 	snap := &Snapshot{
@@ -141,8 +141,10 @@ func (s *Syncer) Sync(ctx context.Context) (SyncReport, error) {
 	return rep, nil
 }
 
-// Run syncs every interval until ctx ends, logging each outcome.
-func (s *Syncer) Run(ctx context.Context, every time.Duration) {
+// Run syncs every interval until ctx ends. Each outcome is logged (changes
+// and errors; an unchanged sync only at debug level) and, when observe is
+// not nil, handed to it, for metrics.
+func (s *Syncer) Run(ctx context.Context, every time.Duration, observe func(SyncReport, error)) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -151,14 +153,21 @@ func (s *Syncer) Run(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 			rep, err := s.Sync(ctx)
-			if err != nil {
-				if ctx.Err() == nil {
-					s.log.ErrorContext(ctx, "catalog sync", "err", err)
-				}
-				continue
+			if ctx.Err() != nil {
+				return
 			}
-			s.log.InfoContext(ctx, "catalog sync", "entities", rep.Entities, "errors", rep.Errors,
-				"warnings", rep.Warnings, "parsed", rep.Parsed, "unchanged", rep.Unchanged, "took", rep.Took)
+			if observe != nil {
+				observe(rep, err)
+			}
+			switch {
+			case err != nil:
+				s.log.ErrorContext(ctx, "catalog sync", "err", err)
+			case rep.Unchanged:
+				s.log.DebugContext(ctx, "catalog sync", "unchanged", true, "took", rep.Took)
+			default:
+				s.log.InfoContext(ctx, "catalog sync", "entities", rep.Entities, "errors", rep.Errors,
+					"warnings", rep.Warnings, "parsed", rep.Parsed, "took", rep.Took)
+			}
 		}
 	}
 }

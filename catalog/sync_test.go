@@ -578,7 +578,7 @@ func TestSyncer_Run(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() {
-			s.Run(ctx, time.Minute)
+			s.Run(ctx, time.Minute, nil)
 			close(done)
 		}()
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -66,20 +65,11 @@ func runValidate(ctx context.Context, e env, args []string) int {
 		return exitFailed
 	}
 	problems := append(res.Problems, catalog.Relate(res.Entities)...)
-	sort.SliceStable(problems, func(i, j int) bool {
-		a, b := problems[i], problems[j]
-		if a.File != b.File {
-			return a.File < b.File
-		}
-		if a.Line != b.Line {
-			return a.Line < b.Line
-		}
-		return a.Column < b.Column
-	})
+	problems.Sort()
 	for _, p := range problems {
 		writeProblem(e.stdout, format, p)
 	}
-	errs := catalog.Problems(problems).Errors()
+	errs := problems.Errors()
 	fmt.Fprintf(e.stderr, "%d files, %d entities: %d errors, %d warnings\n", len(res.Files), len(res.Entities), errs, len(problems)-errs)
 	if errs > 0 {
 		return exitFailed

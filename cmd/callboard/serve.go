@@ -101,7 +101,9 @@ func serve(ctx context.Context, e env, f commonFlags, addr, chat string) error {
 		}
 		ready.Store(true)
 		firstSync <- rep
-		refreshLoop(ctx, a)
+		a.syncer.Run(ctx, time.Duration(a.cfg.Catalog.Refresh), func(rep catalog.SyncReport, err error) {
+			a.metrics.observeSync(a.catalog.Index(), rep, err)
+		})
 	}()
 	for _, run := range adapters {
 		go func() {
@@ -147,28 +149,6 @@ func serve(ctx context.Context, e env, f commonFlags, addr, chat string) error {
 		}
 	}
 	return runErr
-}
-
-func refreshLoop(ctx context.Context, a *app) {
-	t := time.NewTicker(time.Duration(a.cfg.Catalog.Refresh))
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			rep, err := a.sync(ctx)
-			if err != nil {
-				if ctx.Err() == nil {
-					a.log.Error("catalog sync", "err", err)
-				}
-				continue
-			}
-			if !rep.Unchanged {
-				a.log.Info("catalog sync", "entities", rep.Entities, "errors", rep.Errors, "warnings", rep.Warnings, "parsed", rep.Parsed, "took", rep.Took)
-			}
-		}
-	}
 }
 
 func wantChat(e env, mode string) bool {
