@@ -106,8 +106,14 @@ func (e *Entity) Key() string {
 	return e.Ref().Key()
 }
 
-// cacheKey remembers the key; callers own e exclusively while they call it.
-func (e *Entity) cacheKey() { e.key = e.Ref().Key() }
+// cacheKey remembers the key. Callers own e exclusively while they call it
+// on an entity without a key; once the key is set it only reads, so an
+// index can be built while a store encodes the same entities.
+func (e *Entity) cacheKey() {
+	if e.key == "" {
+		e.key = e.Ref().Key()
+	}
+}
 
 // DisplayName is the title when there is one, else the name.
 func (e *Entity) DisplayName() string {

@@ -5,12 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
 	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -222,45 +224,26 @@ func (l *Loader) Load(ctx context.Context, prev *Snapshot) (*LoadResult, error) 
 }
 
 // readWave fills in each file's entities, reusing unchanged files from the
-// previous snapshot and parsing the rest in parallel.
+// previous snapshot and parsing the rest, in parallel: on a large tree the
+// stat calls alone take a core for a second.
 func (l *Loader) readWave(ctx context.Context, wave []*loadedFile, prevFiles map[string]FileState, prevEntities map[string][]*Entity, prevProblems map[string]Problems) {
-	var toParse []*loadedFile
-	for _, f := range wave {
-		it := f.item
-		info, err := os.Stat(it.abs)
-		if err != nil {
-			f.missing = true
-			if !it.optional {
-				f.problems = append(f.problems, l.missing(it, err))
-			}
-			continue
-		}
-		f.state = FileState{Path: it.display, Size: info.Size(), ModTime: info.ModTime().UnixNano()}
-		if old, ok := prevFiles[it.display]; ok && old == f.state {
-			f.reused = true
-			f.entities = prevEntities[it.display]
-			f.problems = prevProblems[it.display]
-			l.annotate(f)
-			continue
-		}
-		toParse = append(toParse, f)
-	}
 	workers := l.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	jobs := make(chan *loadedFile)
+	jobs := make(chan *loadedFile, 256)
 	var wg sync.WaitGroup
-	for range min(workers, len(toParse)) {
+	for range min(workers, len(wave)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var buf []byte
 			for f := range jobs {
-				l.parseFile(f)
+				buf = l.readFile(f, buf, prevFiles, prevEntities, prevProblems)
 			}
 		}()
 	}
-	for _, f := range toParse {
+	for _, f := range wave {
 		if ctx.Err() != nil {
 			break
 		}
@@ -268,8 +251,69 @@ func (l *Loader) readWave(ctx context.Context, wave []*loadedFile, prevFiles map
 	}
 	close(jobs)
 	wg.Wait()
-	for _, f := range toParse {
-		keepLastGood(f, prevEntities[f.item.display])
+	for _, f := range wave {
+		if !f.reused && !f.missing {
+			keepLastGood(f, prevEntities[f.item.display])
+		}
+	}
+}
+
+// readFile fills in one file: unchanged ones from the previous snapshot,
+// the others parsed. buf is the worker's read buffer; readFile returns it,
+// grown if need be. Nothing parsed keeps a reference to it.
+func (l *Loader) readFile(f *loadedFile, buf []byte, prevFiles map[string]FileState, prevEntities map[string][]*Entity, prevProblems map[string]Problems) []byte {
+	it := f.item
+	info, err := os.Stat(it.abs)
+	if err != nil {
+		f.missing = true
+		if !it.optional {
+			f.problems = append(f.problems, l.missing(it, err))
+		}
+		return buf
+	}
+	f.state = FileState{Path: it.display, Size: info.Size(), ModTime: info.ModTime().UnixNano()}
+	if old, ok := prevFiles[it.display]; ok && old == f.state {
+		f.reused = true
+		f.entities = prevEntities[it.display]
+		f.problems = prevProblems[it.display]
+		l.annotate(f)
+		return buf
+	}
+	data, err := readInto(buf, it.abs, info.Size())
+	if err != nil {
+		f.problems = append(f.problems, Problem{File: it.display, Doc: -1, Severity: SeverityError, Message: fmt.Sprintf("cannot read: %v", unwrapPathError(err))})
+		return buf
+	}
+	l.parseData(f, data)
+	return data[:0]
+}
+
+// readInto reads a file whose size a stat just gave into buf, growing it.
+// A read that returns less than asked is the end of a regular file; the
+// size only sets the buffer, so a file that grew since is read whole.
+func readInto(buf []byte, path string, size int64) ([]byte, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return buf, err
+	}
+	defer file.Close()
+	if want := int(size) + 512; cap(buf) < want {
+		buf = make([]byte, 0, want)
+	}
+	buf = buf[:0]
+	for {
+		n, err := file.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		switch {
+		case err == io.EOF:
+			return buf, nil
+		case err != nil:
+			return buf, err
+		case len(buf) < cap(buf) && n > 0:
+			return buf, nil
+		case len(buf) == cap(buf):
+			buf = slices.Grow(buf, cap(buf))
+		}
 	}
 }
 
@@ -401,12 +445,8 @@ func unwrapPathError(err error) error {
 	return err
 }
 
-func (l *Loader) parseFile(f *loadedFile) {
-	data, err := os.ReadFile(f.item.abs)
-	if err != nil {
-		f.problems = append(f.problems, Problem{File: f.item.display, Doc: -1, Severity: SeverityError, Message: fmt.Sprintf("cannot read: %v", unwrapPathError(err))})
-		return
-	}
+// parseData parses a file's contents into its entities and problems.
+func (l *Loader) parseData(f *loadedFile, data []byte) {
 	if f.item.walked && l.AllYAML && !looksLikeDescriptor(data) {
 		f.skip = true
 		return

@@ -77,6 +77,14 @@ func parse(file string, data []byte, opts ParseOptions) ParseResult {
 
 // scratch holds buffers reused across documents and files.
 type scratch struct {
+	// Arenas and lines of decodeBlock, reused document after document.
+	blines              []blockLine
+	nodes               [][]yaml.Node
+	nodeChunk, nodeUsed int
+	refs                [][]*yaml.Node
+	refChunk, refUsed   int
+	stack               []*yaml.Node
+
 	keys   keySet
 	dup    map[dupKey]int
 	lines  []int      // docParser.lineStarts of the document being parsed
@@ -160,7 +168,11 @@ func (p *docParser) parse(data []byte, d *document, rest []document) (*Entity, d
 	for _, m := range d.problems {
 		p.add(SeverityError, m.line, m.col, "", "YAML syntax error: %s", m.msg)
 	}
-	root, err := decodeOne(p.text)
+	root, ok := p.sc.decodeBlock(p.text)
+	var err error
+	if !ok {
+		root, err = decodeOne(p.text)
+	}
 	if err != nil {
 		return nil, p.yamlError(data, d, rest, err)
 	}

@@ -127,17 +127,23 @@ func (s *Syncer) Sync(ctx context.Context) (SyncReport, error) {
 		SyncedAt: start,
 		shadowed: res.shadowed,
 	}
+	// The store writes while the index is built: both only read the
+	// entities, and on a large catalog each takes seconds.
+	saved := make(chan error, 1)
+	if s.store != nil {
+		go func() { saved <- s.store.Save(ctx, snap) }()
+	} else {
+		saved <- nil
+	}
 	s.catalog.Swap(NewIndex(slices.Clone(entities), problems, start))
 	s.last = snap
 	rep.Entities = len(entities)
 	rep.Errors, rep.Warnings = countSeverities(problems)
-	if s.store != nil {
-		if err := s.store.Save(ctx, snap); err != nil {
-			rep.Took = s.now().Sub(start)
-			return rep, fmt.Errorf("store catalog snapshot: %w", err)
-		}
-	}
+	err = <-saved
 	rep.Took = s.now().Sub(start)
+	if err != nil {
+		return rep, fmt.Errorf("store catalog snapshot: %w", err)
+	}
 	return rep, nil
 }
 
