@@ -76,7 +76,7 @@ func newLoader(dir string) *catalog.Loader {
 func openDB(tb testing.TB, path string) *bbolt.DB {
 	tb.Helper()
 	// The options cmd/callboard opens the store with.
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second, InitialMmapSize: 1 << 30, FreelistType: bbolt.FreelistMapType})
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second, InitialMmapSize: 1 << 30, FreelistType: bbolt.FreelistMapType, PageSize: 16 << 10})
 	if err != nil {
 		tb.Fatalf("open %s: %v", path, err)
 	}
@@ -416,6 +416,49 @@ func BenchmarkYAMLDecodeBaseline(b *testing.B) {
 		}
 		reportCPU(b, catalogtest.ProcessCPU()-cpu0, ops)
 		b.ReportMetric(float64(docs)*float64(ops)/b.Elapsed().Seconds(), "entities/s")
+	})
+}
+
+// BenchmarkParse parses and validates the same files as
+// BenchmarkYAMLDecodeBaseline the way the Loader does, files in memory:
+// Ingest's parse step without reading, relating, indexing or storing.
+func BenchmarkParse(b *testing.B) {
+	forEachSize(b, func(b *testing.B, dir string, st catalogtest.Stats) {
+		files := descriptorFiles(b, dir)
+		b.SetBytes(st.DescriptorBytes)
+		workers := runtime.GOMAXPROCS(0)
+		read := catalog.ParseOptions{Read: func(string) ([]byte, error) { return nil, os.ErrNotExist }}
+		var entities int
+		ops := 0
+		cpu0 := catalogtest.ProcessCPU()
+		for b.Loop() {
+			counts := make([]int, workers)
+			var wg sync.WaitGroup
+			for w := range workers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := w; i < len(files); i += workers {
+						res := catalog.ParseWith("catalog-info.yaml", files[i], read)
+						if len(res.Problems) > 0 {
+							panic(res.Problems[0].String())
+						}
+						counts[w] += len(res.Entities)
+					}
+				}()
+			}
+			wg.Wait()
+			entities = 0
+			for _, c := range counts {
+				entities += c
+			}
+			ops++
+		}
+		if entities != st.Entities {
+			b.Fatalf("parsed %d entities, want %d", entities, st.Entities)
+		}
+		reportCPU(b, catalogtest.ProcessCPU()-cpu0, ops)
+		b.ReportMetric(float64(entities)*float64(ops)/b.Elapsed().Seconds(), "entities/s")
 	})
 }
 

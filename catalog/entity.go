@@ -5,6 +5,7 @@
 package catalog
 
 import (
+	"slices"
 	"sort"
 	"strings"
 )
@@ -215,7 +216,12 @@ var inverseRelation = map[string]string{
 func InverseRelation(typ string) string { return inverseRelation[typ] }
 
 func sortRelations(rs []Relation) {
-	sort.Slice(rs, func(i, j int) bool { return relationLess(rs[i], rs[j]) })
+	slices.SortFunc(rs, func(a, b Relation) int {
+		if c := strings.Compare(a.Type, b.Type); c != 0 {
+			return c
+		}
+		return strings.Compare(a.TargetRef, b.TargetRef)
+	})
 }
 
 func relationLess(a, b Relation) bool {

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -75,10 +74,11 @@ type loadItem struct {
 	abs      string
 	origin   string // managed-by-origin-location value
 	optional bool
-	walked   bool    // found by a folder walk, not named
-	from     *Entity // the Location that named the file, if any
-	fromFile string  // absolute path of from's file
-	field    string  // from's field naming the file
+	walked   bool        // found by a folder walk, not named
+	from     *Entity     // the Location that named the file, if any
+	fromFile string      // absolute path of from's file
+	field    string      // from's field naming the file
+	info     fs.FileInfo // the stat a glob took of the file, if any
 }
 
 type loadedFile struct {
@@ -263,7 +263,10 @@ func (l *Loader) readWave(ctx context.Context, wave []*loadedFile, prevFiles map
 // grown if need be. Nothing parsed keeps a reference to it.
 func (l *Loader) readFile(f *loadedFile, buf []byte, prevFiles map[string]FileState, prevEntities map[string][]*Entity, prevProblems map[string]Problems) []byte {
 	it := f.item
-	info, err := os.Stat(it.abs)
+	info, err := it.info, error(nil)
+	if info == nil {
+		info, err = os.Stat(it.abs)
+	}
 	if err != nil {
 		f.missing = true
 		if !it.optional {
@@ -531,7 +534,7 @@ func (l *Loader) expandRoot(root string) ([]loadItem, Problems) {
 		}
 		var out []loadItem
 		for _, m := range matches {
-			out = append(out, loadItem{display: displayUnder(root, abs, m), abs: m, origin: "file:" + m})
+			out = append(out, loadItem{display: displayUnder(root, abs, m.path), abs: m.path, origin: "file:" + m.path, info: m.info})
 		}
 		return out, nil
 	}
@@ -647,8 +650,8 @@ func (l *Loader) locationTargets(f *loadedFile, e *Entity) ([]loadItem, Problems
 			}
 			for _, m := range matches {
 				it := base
-				it.abs = m
-				it.display = filepath.Join(filepath.Dir(f.item.display), mustRel(filepath.Dir(f.item.abs), m))
+				it.abs, it.info = m.path, m.info
+				it.display = filepath.Join(filepath.Dir(f.item.display), mustRel(filepath.Dir(f.item.abs), m.path))
 				out = append(out, it)
 			}
 			continue
@@ -725,7 +728,14 @@ func hasGlobMeta(s string) bool { return strings.ContainsAny(s, "*?[") }
 
 // globFiles expands a pattern with *, ?, [..] within a path segment and **
 // across segments, returning matching regular files in lexical order.
-func globFiles(pattern string) ([]string, error) {
+// fileMatch is a file a pattern matched and, when the match took one, its
+// stat.
+type fileMatch struct {
+	path string
+	info fs.FileInfo
+}
+
+func globFiles(pattern string) ([]fileMatch, error) {
 	pattern = filepath.ToSlash(filepath.Clean(pattern))
 	segs := strings.Split(pattern, "/")
 	i := 0
@@ -745,11 +755,13 @@ func globFiles(pattern string) ([]string, error) {
 	for k, seg := range rest {
 		last := k == len(rest)-1
 		if seg == "**" {
-			var out []string
+			var out []fileMatch
 			for _, d := range dirs {
-				out = append(out, walkMatch(d, rest[k:])...)
+				for _, p := range walkMatch(d, rest[k:]) {
+					out = append(out, fileMatch{path: p})
+				}
 			}
-			sort.Strings(out)
+			slices.SortFunc(out, func(a, b fileMatch) int { return strings.Compare(a.path, b.path) })
 			return out, nil
 		}
 		var next []string
@@ -783,13 +795,31 @@ func globFiles(pattern string) ([]string, error) {
 		}
 		dirs = next
 	}
-	var out []string
-	for _, p := range dirs {
-		if info, err := os.Stat(p); err == nil && info.Mode().IsRegular() {
-			out = append(out, p)
+	// Stat the candidates in parallel: components/*/catalog-info.yaml over
+	// 100,000 components is as many stat calls. The stats are kept for
+	// the read that follows.
+	infos := make([]fs.FileInfo, len(dirs))
+	workers := min(runtime.GOMAXPROCS(0), (len(dirs)+255)/256)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(dirs); i += workers {
+				if info, err := os.Stat(dirs[i]); err == nil && info.Mode().IsRegular() {
+					infos[i] = info
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	var out []fileMatch
+	for i, p := range dirs {
+		if infos[i] != nil {
+			out = append(out, fileMatch{p, infos[i]})
 		}
 	}
-	sort.Strings(out)
+	slices.SortFunc(out, func(a, b fileMatch) int { return strings.Compare(a.path, b.path) })
 	return out, nil
 }
 

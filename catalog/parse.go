@@ -201,7 +201,9 @@ func (p *docParser) parse(data []byte, d *document, rest []document) (*Entity, d
 		p.errAt(n, "", "expected an entity (a mapping with apiVersion, kind, metadata and spec) at the document root, found %s", p.describe(n))
 		return nil, docNormal
 	}
-	if p.read != nil {
+	// A placeholder key starts with "$", written as such or as an escape
+	// in a double-quoted key: a document with neither has none.
+	if p.read != nil && (bytes.IndexByte(p.text, '$') >= 0 || bytes.IndexByte(p.text, '\\') >= 0) {
 		p.substitute(n, p.read, 0)
 	}
 	return p.entity(n), docNormal

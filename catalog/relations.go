@@ -32,11 +32,14 @@ func Relate(entities []*Entity) Problems {
 			return // reported when the document was validated
 		}
 		target := ref.Key()
-		add(e, f.relation, target)
 		if t, ok := byKey[target]; ok {
+			// The target's own key: one string per entity, however many
+			// relations point at it.
+			add(e, f.relation, t.Key())
 			add(t, InverseRelation(f.relation), e.Key())
 			return
 		}
+		add(e, f.relation, target)
 		field := "spec." + f.name
 		if index >= 0 {
 			field += "[" + strconv.Itoa(index) + "]"

@@ -30,15 +30,49 @@ const (
 func newTextIndex(entities []*Entity) *textIndex {
 	t := &textIndex{entities: entities, postings: make(map[string][]posting, len(entities))}
 	seen := make(map[string]uint8, 32)
-	for i, e := range entities {
-		clear(seen)
-		note := func(text string, w uint8) {
-			for _, word := range words(text) {
-				if seen[word] < w {
-					seen[word] = w
-				}
+	// Words are interned: each is allocated once however many entities
+	// use it, and the postings keep no lowercased copy of a description.
+	dict := make(map[string]string, len(entities))
+	intern := func(b []byte) string {
+		if s, ok := dict[string(b)]; ok {
+			return s
+		}
+		s := string(b)
+		dict[s] = s
+		return s
+	}
+	var buf []byte
+	note := func(text string, w uint8) {
+		mark := func(word string) {
+			if seen[word] < w {
+				seen[word] = w
 			}
 		}
+		if !isASCIIString(text) {
+			for _, word := range words(text) {
+				mark(intern([]byte(word)))
+			}
+			return
+		}
+		buf = buf[:0]
+		for i := 0; i <= len(text); i++ {
+			if i < len(text) {
+				if c := text[i]; c >= 'a' && c <= 'z' || c >= '0' && c <= '9' {
+					buf = append(buf, c)
+					continue
+				} else if c >= 'A' && c <= 'Z' {
+					buf = append(buf, c+'a'-'A')
+					continue
+				}
+			}
+			if len(buf) > 0 {
+				mark(intern(buf))
+				buf = buf[:0]
+			}
+		}
+	}
+	for i, e := range entities {
+		clear(seen)
 		note(e.Metadata.Name, weightName)
 		note(e.Metadata.Title, weightTitle)
 		for _, tag := range e.Metadata.Tags {

@@ -25,7 +25,7 @@ const benchEntities = 190_000
 func openDB(tb testing.TB, path string) *bbolt.DB {
 	tb.Helper()
 	// The options cmd/callboard opens the store with.
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second, InitialMmapSize: 1 << 30, FreelistType: bbolt.FreelistMapType})
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second, InitialMmapSize: 1 << 30, FreelistType: bbolt.FreelistMapType, PageSize: 16 << 10})
 	if err != nil {
 		tb.Fatalf("open %s: %v", path, err)
 	}

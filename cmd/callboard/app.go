@@ -147,8 +147,11 @@ func openDB(path string) (*bbolt.DB, error) {
 	}
 	// A large initial mmap spares the first big snapshot write a series of
 	// remaps (19 s → 6 s for 190,000 entities here); the hashmap freelist
-	// keeps page allocation fast in a large file.
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: dbOpenTimeout, InitialMmapSize: 1 << 30, FreelistType: bbolt.FreelistMapType})
+	// keeps page allocation fast in a large file. 16 KiB pages (for a new
+	// file) hold several encoded entities each: storing 190,000 took
+	// 5.5 s with 4 KiB pages and 3.2 s with these, and a small write (a
+	// chat event seen) still rewrites little.
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: dbOpenTimeout, InitialMmapSize: 1 << 30, FreelistType: bbolt.FreelistMapType, PageSize: 16 << 10})
 	if errors.Is(err, bbolt.ErrTimeout) {
 		return nil, fmt.Errorf("open store %s: another callboard process holds it (waited %s); stop it or pass --db: %w", path, dbOpenTimeout, err)
 	}
