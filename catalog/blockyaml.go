@@ -22,7 +22,7 @@ import (
 //
 // The nodes and their Content slices live in arenas of the scratch and are
 // reused for the next document: nothing may keep a node after the document
-// is parsed. Values are substrings of one copy of the text.
+// is parsed. Short values are interned (see str).
 
 // blockLine is one line of the document.
 type blockLine struct {
@@ -35,7 +35,6 @@ type blockLine struct {
 
 type blockDecoder struct {
 	text  []byte
-	src   string
 	lines []blockLine
 	next  int // the first line not yet consumed
 	sc    *scratch
@@ -66,7 +65,6 @@ func (sc *scratch) decodeBlock(text []byte) (root *yaml.Node, ok bool) {
 			root, ok = nil, false
 		}
 	}()
-	d.src = string(text)
 	l := d.lines[first]
 	at := l.start + l.indent
 	if d.isEntry(first, at) || !d.isKeyLine(first, at) {
@@ -80,6 +78,28 @@ func (sc *scratch) decodeBlock(text []byte) (root *yaml.Node, ok bool) {
 }
 
 func decline() { panic(declined{}) }
+
+// str returns the text between offsets a and b as a string. Short strings
+// are interned per scratch: keys, kinds, lifecycles and annotation names
+// repeat in every document, and entities keep them in their maps.
+func (d *blockDecoder) str(a, b int) string {
+	const maxInterned, maxEntries = 40, 1 << 14
+	t := d.text[a:b]
+	if len(t) > maxInterned {
+		return string(t)
+	}
+	if s, ok := d.sc.interned[string(t)]; ok {
+		return s
+	}
+	s := string(t)
+	if d.sc.interned == nil {
+		d.sc.interned = make(map[string]string)
+	}
+	if len(d.sc.interned) < maxEntries {
+		d.sc.interned[s] = s
+	}
+	return s
+}
 
 // scanLines splits the text into lines and declines characters the
 // decoder leaves to yaml.v3: tabs, carriage returns, control characters,
@@ -243,7 +263,7 @@ func (d *blockDecoder) mapping(li, at, m int) *yaml.Node {
 		if colon < 0 || colon-at > 1024 || t[colon-1] == ' ' {
 			decline()
 		}
-		key := d.node(yaml.ScalarNode, 0, "", d.src[at:colon], li, at)
+		key := d.node(yaml.ScalarNode, 0, "", d.str(at, colon), li, at)
 		d.sc.stack = append(d.sc.stack, key)
 		val := d.value(li, colon+1, m)
 		d.sc.stack = append(d.sc.stack, val)
@@ -376,7 +396,7 @@ func (d *blockDecoder) scalar(li, at, parent int) *yaml.Node {
 		if close == end {
 			decline()
 		}
-		n = d.node(yaml.ScalarNode, yaml.DoubleQuotedStyle, "!!str", d.src[at+1:close], li, at)
+		n = d.node(yaml.ScalarNode, yaml.DoubleQuotedStyle, "!!str", d.str(at+1, close), li, at)
 		after = close + 1
 	case '\'':
 		close, escaped := at+1, false
@@ -393,7 +413,7 @@ func (d *blockDecoder) scalar(li, at, parent int) *yaml.Node {
 		if close >= end {
 			decline()
 		}
-		v := d.src[at+1 : close]
+		v := d.str(at+1, close)
 		if escaped {
 			v = strings.ReplaceAll(v, "''", "'")
 		}
@@ -427,7 +447,7 @@ func (d *blockDecoder) scalar(li, at, parent int) *yaml.Node {
 		for stop > at && t[stop-1] == ' ' {
 			stop--
 		}
-		n = d.node(yaml.ScalarNode, 0, "", d.src[at:stop], li, at)
+		n = d.node(yaml.ScalarNode, 0, "", d.str(at, stop), li, at)
 		after = end
 	}
 	// Only a comment may follow a quoted scalar on its line.

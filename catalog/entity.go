@@ -7,6 +7,7 @@ package catalog
 import (
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -51,10 +52,44 @@ type Entity struct {
 	// Backstage shape and is not marshalled with the entity.
 	Origin Origin `json:"-"`
 
-	// refPos locates each ref-holding spec field ("spec.owner",
-	// "spec.dependsOn[1]") for warnings; nil for entities loaded from a store.
-	refPos map[string]position
+	// refPos locates each ref of the spec for warnings; nil for entities
+	// loaded from a store.
+	refPos []refPos
 	key    string
+}
+
+// specRef names one ref of a spec field: index is its position in a list,
+// or -1.
+type specRef struct {
+	name  string
+	index int
+}
+
+// String is the field as messages name it: "spec.owner",
+// "spec.dependsOn[1]".
+func (r specRef) String() string {
+	if r.index < 0 {
+		return "spec." + r.name
+	}
+	return "spec." + r.name + "[" + strconv.Itoa(r.index) + "]"
+}
+
+// refPos is where a ref of the spec was written. name is shared with the
+// kind's field table, so an entity's positions hold no string of their own.
+type refPos struct {
+	name      string
+	index     int32
+	line, col int32
+}
+
+// refPosition returns where the ref at was written.
+func (e *Entity) refPosition(at specRef) (position, bool) {
+	for _, r := range e.refPos {
+		if r.name == at.name && int(r.index) == at.index {
+			return position{int(r.line), int(r.col)}, true
+		}
+	}
+	return position{}, false
 }
 
 // Metadata is the entity's metadata block.

@@ -367,9 +367,11 @@ func (l *Loader) missing(it loadItem, err error) Problem {
 // and column. The parser records the positions of reference fields only, so
 // the file is read again: problems with targets are rare.
 func atField(p Problem, e *Entity, file string) Problem {
-	if pos, ok := e.refPos[p.Field]; ok {
-		p.Line, p.Column = pos.line, pos.col
-		return p
+	for _, r := range e.refPos {
+		if (specRef{r.name, int(r.index)}).String() == p.Field {
+			p.Line, p.Column = int(r.line), int(r.col)
+			return p
+		}
 	}
 	if pos, ok := locateField(file, e, p.Field); ok {
 		p.Line, p.Column = pos.line, pos.col

@@ -84,6 +84,7 @@ type scratch struct {
 	refs                [][]*yaml.Node
 	refChunk, refUsed   int
 	stack               []*yaml.Node
+	interned            map[string]string
 
 	keys   keySet
 	dup    map[dupKey]int
@@ -113,7 +114,7 @@ type docParser struct {
 	problems Problems
 	errors   int
 	lineOff  int
-	refPos   map[string]position
+	refPos   []refPos
 	read     ReadFunc
 	sc       *scratch
 	v11      bool // the document is read with the YAML 1.1 schema (%YAML 1.1)

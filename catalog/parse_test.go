@@ -130,8 +130,8 @@ func TestParse_Entity(t *testing.T) {
 	if e.Origin != (Origin{File: "f.yaml", Doc: 0, Line: 3}) {
 		t.Errorf("Origin = %+v, want line 3 of document 0", e.Origin)
 	}
-	if p, ok := e.refPos["spec.providesApis[0]"]; !ok || p != (position{17, 18}) {
-		t.Errorf("refPos[spec.providesApis[0]] = %v, %v; want 17:18", p, ok)
+	if p, ok := e.refPosition(specRef{"providesApis", 0}); !ok || p != (position{17, 18}) {
+		t.Errorf("position of spec.providesApis[0] = %v, %v; want 17:18", p, ok)
 	}
 }
 

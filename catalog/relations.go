@@ -2,7 +2,6 @@ package catalog
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -40,11 +39,7 @@ func Relate(entities []*Entity) Problems {
 			return
 		}
 		add(e, f.relation, target)
-		field := "spec." + f.name
-		if index >= 0 {
-			field += "[" + strconv.Itoa(index) + "]"
-		}
-		warnings = append(warnings, danglingWarning(e, field, raw, ref))
+		warnings = append(warnings, danglingWarning(e, specRef{f.name, index}, raw, ref))
 	}
 	fieldsOf := make(map[string][]specField) // ref fields by kind
 	for _, e := range entities {
@@ -75,11 +70,12 @@ func Relate(entities []*Entity) Problems {
 	return warnings
 }
 
-func danglingWarning(e *Entity, field, raw string, ref Ref) Problem {
+func danglingWarning(e *Entity, at specRef, raw string, ref Ref) Problem {
 	line, col := e.Origin.Line, 1
-	if p, ok := e.refPos[field]; ok {
+	if p, ok := e.refPosition(at); ok {
 		line, col = p.line, p.col
 	}
+	field := at.String()
 	what := strings.ToLower(ref.Kind)
 	return Problem{
 		File: e.Origin.File, Doc: e.Origin.Doc, Line: line, Column: col,

@@ -747,27 +747,26 @@ func (p *docParser) locationTargets(spec *yaml.Node) {
 	if _, t := p.get(spec, "type"); t != nil {
 		typ = p.str(t)
 	}
-	check := func(n *yaml.Node, field string) {
-		p.setRefPos(field, n)
+	check := func(n *yaml.Node, at specRef) {
+		p.setRefPos(at, n)
 		if typ == "file" && strings.HasSuffix(p.str(n), "/") {
+			field := at.String()
 			p.errAt(n, field, "%s is not valid: a file location's target must name a file or a glob, not end with \"/\"; found %q", field, p.str(n))
 		}
 	}
 	if _, t := p.get(spec, "target"); t != nil && !p.falsy(t) {
-		check(t, "spec.target")
+		check(t, specRef{"target", -1})
 	}
 	if _, ts := p.get(spec, "targets"); ts != nil && ts.Kind == yaml.SequenceNode {
 		for i, t := range ts.Content {
-			check(resolveAlias(t), "spec.targets["+strconv.Itoa(i)+"]")
+			check(resolveAlias(t), specRef{"targets", i})
 		}
 	}
 }
 
-func (p *docParser) setRefPos(field string, n *yaml.Node) {
-	if p.refPos == nil {
-		p.refPos = make(map[string]position, 4)
-	}
-	p.refPos[field] = p.pos(n)
+func (p *docParser) setRefPos(at specRef, n *yaml.Node) {
+	pos := p.pos(n)
+	p.refPos = append(p.refPos, refPos{at.name, int32(at.index), int32(pos.line), int32(pos.col)})
 }
 
 // checkRefs parses every entity ref of the spec as the built-in processors
@@ -783,29 +782,31 @@ func (p *docParser) checkRefs(spec *yaml.Node, refs []specField) {
 		if defKind == "-" {
 			defKind = ""
 		}
-		field := "spec." + f.name
 		if v.Kind == yaml.SequenceNode {
 			for i, c := range v.Content {
-				p.checkRef(resolveAlias(c), field+"["+strconv.Itoa(i)+"]", defKind)
+				p.checkRef(resolveAlias(c), specRef{f.name, i}, defKind)
 			}
 			continue
 		}
-		p.checkRef(v, field, defKind)
+		p.checkRef(v, specRef{f.name, -1}, defKind)
 	}
 }
 
-func (p *docParser) checkRef(n *yaml.Node, field, defKind string) {
+func (p *docParser) checkRef(n *yaml.Node, at specRef, defKind string) {
 	if p.falsy(n) {
+		field := at.String()
 		p.errAt(n, field, "%s must not be empty: it must be an entity ref such as %s", field, refExample(defKind))
 		return
 	}
+	// The field's name is built only for a message: most refs are fine.
+	field := at.String
 	switch p.jsonKind(n) {
 	case vString:
 		if _, err := ParseRef(p.str(n), defKind, DefaultNamespace); err != nil {
-			p.errAt(n, field, "%s is not valid: %s", field, strings.TrimPrefix(err.Error(), ErrBadRef.Error()+": "))
+			p.errAt(n, field(), "%s is not valid: %s", field(), strings.TrimPrefix(err.Error(), ErrBadRef.Error()+": "))
 			return
 		}
-		p.setRefPos(field, n)
+		p.setRefPos(at, n)
 	case vObject:
 		// A compound ref {kind, namespace, name}.
 		_, kind := p.get(n, "kind")
@@ -814,30 +815,30 @@ func (p *docParser) checkRef(n *yaml.Node, field, defKind string) {
 		switch {
 		case kind == nil || p.falsy(kind):
 			if defKind == "" {
-				p.errAt(n, field, "%s is not valid: the ref has no kind; write it as kind:[namespace/]name, e.g. %s", field, refExample(""))
+				p.errAt(n, field(), "%s is not valid: the ref has no kind; write it as kind:[namespace/]name, e.g. %s", field(), refExample(""))
 				return
 			}
 		case !p.isString(kind):
-			p.errAt(kind, field+".kind", "%s.kind must be a string, found %s", field, p.describe(kind))
+			p.errAt(kind, field()+".kind", "%s.kind must be a string, found %s", field(), p.describe(kind))
 			return
 		}
 		if ns != nil && p.jsonKind(ns) != vNull && (!p.isString(ns) || p.str(ns) == "") {
-			p.errAt(ns, field+".namespace", "%s.namespace must be a non-empty string, found %s", field, p.describe(ns))
+			p.errAt(ns, field()+".namespace", "%s.namespace must be a non-empty string, found %s", field(), p.describe(ns))
 			return
 		}
 		if name == nil || !p.isString(name) || p.str(name) == "" {
-			at := name
-			if at == nil {
-				at = n
+			where := name
+			if where == nil {
+				where = n
 			}
-			p.errAt(at, field+".name", "%s.name must be a non-empty string, found %s", field, p.describe(name))
+			p.errAt(where, field()+".name", "%s.name must be a non-empty string, found %s", field(), p.describe(name))
 			return
 		}
 	default:
 		if defKind != "" {
 			return // the kind's schema reported the type
 		}
-		p.errAt(n, field, "%s is not valid: an entity ref is a string such as %s, found %s", field, refExample(""), p.describe(n))
+		p.errAt(n, field(), "%s is not valid: an entity ref is a string such as %s, found %s", field(), refExample(""), p.describe(n))
 	}
 }
 
