@@ -250,20 +250,13 @@ var inverseRelation = map[string]string{
 // relation of type typ, or "" for an unknown type.
 func InverseRelation(typ string) string { return inverseRelation[typ] }
 
-func sortRelations(rs []Relation) {
-	slices.SortFunc(rs, func(a, b Relation) int {
-		if c := strings.Compare(a.Type, b.Type); c != 0 {
-			return c
-		}
-		return strings.Compare(a.TargetRef, b.TargetRef)
-	})
-}
+func sortRelations(rs []Relation) { slices.SortFunc(rs, compareRelations) }
 
-func relationLess(a, b Relation) bool {
-	if a.Type != b.Type {
-		return a.Type < b.Type
+func compareRelations(a, b Relation) int {
+	if c := strings.Compare(a.Type, b.Type); c != 0 {
+		return c
 	}
-	return a.TargetRef < b.TargetRef
+	return strings.Compare(a.TargetRef, b.TargetRef)
 }
 
 // KindOfKey returns the kind part of a canonical key.

@@ -37,11 +37,11 @@ type Index struct {
 func NewIndex(entities []*Entity, problems Problems, syncedAt time.Time) *Index {
 	for _, e := range entities {
 		e.cacheKey()
-		if !sort.SliceIsSorted(e.Relations, func(i, j int) bool { return relationLess(e.Relations[i], e.Relations[j]) }) {
+		if !slices.IsSortedFunc(e.Relations, compareRelations) {
 			sortRelations(e.Relations)
 		}
 	}
-	sort.Slice(entities, func(i, j int) bool { return entities[i].Key() < entities[j].Key() })
+	slices.SortFunc(entities, func(a, b *Entity) int { return strings.Compare(a.key, b.key) })
 	ix := &Index{
 		entities:  entities,
 		byKey:     make(map[string]*Entity, len(entities)),

@@ -11,8 +11,8 @@ import (
 // descriptions and tags to entity positions, with a weight per field.
 type textIndex struct {
 	entities []*Entity
-	postings map[string][]posting
-	words    []string // sorted vocabulary, for prefix matches
+	words    []string    // sorted vocabulary
+	postings [][]posting // postings[i] lists the entities with words[i]
 }
 
 type posting struct {
@@ -27,30 +27,47 @@ const (
 	weightDesc  = 1
 )
 
-func newTextIndex(entities []*Entity) *textIndex {
-	t := &textIndex{entities: entities, postings: make(map[string][]posting, len(entities))}
-	seen := make(map[string]uint8, 32)
-	// Words are interned: each is allocated once however many entities
-	// use it, and the postings keep no lowercased copy of a description.
-	dict := make(map[string]string, len(entities))
-	intern := func(b []byte) string {
-		if s, ok := dict[string(b)]; ok {
-			return s
-		}
-		s := string(b)
-		dict[s] = s
-		return s
+// lookup returns the postings of one word.
+func (t *textIndex) lookup(word string) []posting {
+	if i, ok := slices.BinarySearch(t.words, word); ok {
+		return t.postings[i]
 	}
+	return nil
+}
+
+func newTextIndex(entities []*Entity) *textIndex {
+	// Words get numbers as they are met: one map lookup per word of the
+	// text, and each word is allocated once however many entities use it.
+	ids := make(map[string]int32, len(entities))
+	var vocab []string
+	var lists [][]posting
+	type use struct {
+		id     int32
+		weight uint8
+	}
+	var seen []use // the current entity's words, each with its best weight
 	var buf []byte
-	note := func(text string, w uint8) {
-		mark := func(word string) {
-			if seen[word] < w {
-				seen[word] = w
+	mark := func(word []byte, w uint8) {
+		id, ok := ids[string(word)]
+		if !ok {
+			id = int32(len(vocab))
+			s := string(word)
+			ids[s] = id
+			vocab = append(vocab, s)
+			lists = append(lists, nil)
+		}
+		for i := range seen {
+			if seen[i].id == id {
+				seen[i].weight = max(seen[i].weight, w)
+				return
 			}
 		}
+		seen = append(seen, use{id, w})
+	}
+	note := func(text string, w uint8) {
 		if !isASCIIString(text) {
 			for _, word := range words(text) {
-				mark(intern([]byte(word)))
+				mark([]byte(word), w)
 			}
 			return
 		}
@@ -66,28 +83,32 @@ func newTextIndex(entities []*Entity) *textIndex {
 				}
 			}
 			if len(buf) > 0 {
-				mark(intern(buf))
+				mark(buf, w)
 				buf = buf[:0]
 			}
 		}
 	}
 	for i, e := range entities {
-		clear(seen)
+		seen = seen[:0]
 		note(e.Metadata.Name, weightName)
 		note(e.Metadata.Title, weightTitle)
 		for _, tag := range e.Metadata.Tags {
 			note(tag, weightTag)
 		}
 		note(e.Metadata.Description, weightDesc)
-		for w, weight := range seen {
-			t.postings[w] = append(t.postings[w], posting{int32(i), weight})
+		for _, u := range seen {
+			lists[u.id] = append(lists[u.id], posting{int32(i), u.weight})
 		}
 	}
-	t.words = make([]string, 0, len(t.postings))
-	for w := range t.postings {
-		t.words = append(t.words, w)
+	order := make([]int32, len(vocab))
+	for i := range order {
+		order[i] = int32(i)
 	}
-	sort.Strings(t.words)
+	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(vocab[a], vocab[b]) })
+	t := &textIndex{entities: entities, words: make([]string, len(order)), postings: make([][]posting, len(order))}
+	for i, id := range order {
+		t.words[i], t.postings[i] = vocab[id], slices.Clip(lists[id])
+	}
 	return t
 }
 
@@ -130,12 +151,12 @@ func (ix *Index) Search(query string, limit int) ([]Hit, int) {
 				}
 			}
 		}
-		addPostings(t.postings[qw], 2)
+		addPostings(t.lookup(qw), 2)
 		if i == len(qwords)-1 {
 			j := sort.SearchStrings(t.words, qw)
 			for n := 0; j < len(t.words) && strings.HasPrefix(t.words[j], qw) && n < 2000; j, n = j+1, n+1 {
 				if t.words[j] != qw {
-					addPostings(t.postings[t.words[j]], 1)
+					addPostings(t.postings[j], 1)
 				}
 			}
 		}
@@ -188,32 +209,36 @@ func newNameIndex(byName map[string][]*Entity) *nameIndex {
 		ni.names = append(ni.names, n)
 	}
 	sort.Strings(ni.names)
+	var runes []rune
+	var tgs []trigram
 	for i, n := range ni.names {
-		for _, tg := range uniqueTrigrams(n) {
+		runes, tgs = appendUniqueTrigrams(runes[:0], tgs[:0], n)
+		for _, tg := range tgs {
 			ni.trigrams[tg] = append(ni.trigrams[tg], int32(i))
 		}
 	}
 	return ni
 }
 
-func trigrams(s string) []trigram {
-	p := make([]rune, 0, len(s)+2)
-	p = append(p, '^')
+// appendUniqueTrigrams appends the distinct trigrams of s, sorted, to tgs;
+// runes is scratch space. Both are returned for reuse.
+func appendUniqueTrigrams(runes []rune, tgs []trigram, s string) ([]rune, []trigram) {
+	runes = append(runes, '^')
 	for _, r := range s {
-		p = append(p, r)
+		runes = append(runes, r)
 	}
-	p = append(p, '$')
-	out := make([]trigram, 0, len(p)-2)
-	for i := 0; i+3 <= len(p); i++ {
-		out = append(out, trigram(p[i])<<42|trigram(p[i+1])<<21|trigram(p[i+2]))
+	runes = append(runes, '$')
+	start := len(tgs)
+	for i := 0; i+3 <= len(runes); i++ {
+		tgs = append(tgs, trigram(runes[i])<<42|trigram(runes[i+1])<<21|trigram(runes[i+2]))
 	}
-	return out
+	slices.Sort(tgs[start:])
+	return runes, append(tgs[:start], slices.Compact(tgs[start:])...)
 }
 
 func uniqueTrigrams(s string) []trigram {
-	all := trigrams(s)
-	slices.Sort(all)
-	return slices.Compact(all)
+	_, tgs := appendUniqueTrigrams(nil, nil, s)
+	return tgs
 }
 
 // Suggest returns up to n names close to a misspelt one: within edit
