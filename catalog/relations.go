@@ -2,71 +2,106 @@ package catalog
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 )
 
 // Relate computes every entity's relations in both directions, as Backstage's
 // built-in processor emits them, replacing any relations the entities had.
 // It returns a warning for every reference to an entity that is not in the
 // set. The entities must have unique keys.
+//
+// The refs are resolved in parallel, each worker over a contiguous run of
+// entities writing only its own entities' relations; the inverse relations
+// are then added in entity order, and each entity's list sorted.
 func Relate(entities []*Entity) Problems {
 	byKey := make(map[string]*Entity, len(entities))
 	for _, e := range entities {
 		e.cacheKey()
-		byKey[e.Key()] = e
+		byKey[e.key] = e
 		e.Relations = e.Relations[:0]
 	}
-	var warnings Problems
-	add := func(e *Entity, typ, target string) {
-		e.Relations = append(e.Relations, Relation{Type: typ, TargetRef: target})
+	type inverse struct {
+		target *Entity
+		rel    Relation
 	}
-	// relate handles one ref; index is its position in a list field, or -1.
-	relate := func(e *Entity, f specField, raw string, index int) {
-		defKind := f.refKind
-		if defKind == "-" {
-			defKind = ""
-		}
-		ref, err := ParseRef(raw, defKind, e.Metadata.Namespace)
-		if err != nil {
-			return // reported when the document was validated
-		}
-		target := ref.Key()
-		if t, ok := byKey[target]; ok {
-			// The target's own key: one string per entity, however many
-			// relations point at it.
-			add(e, f.relation, t.Key())
-			add(t, InverseRelation(f.relation), e.Key())
-			return
-		}
-		add(e, f.relation, target)
-		warnings = append(warnings, danglingWarning(e, specRef{f.name, index}, raw, ref))
+	type part struct {
+		inverses []inverse
+		warnings Problems
 	}
-	fieldsOf := make(map[string][]specField) // ref fields by kind
-	for _, e := range entities {
-		fields, ok := fieldsOf[e.Kind]
-		if !ok {
-			fields = refFields(e.Kind)
-			fieldsOf[e.Kind] = fields
+	workers := min(runtime.GOMAXPROCS(0), (len(entities)+4095)/4096)
+	parts := make([]part, workers)
+	each := func(w int, fn func(e *Entity)) {
+		lo, hi := w*len(entities)/workers, (w+1)*len(entities)/workers
+		for _, e := range entities[lo:hi] {
+			fn(e)
 		}
-		for _, f := range fields {
-			switch v := e.Spec[f.name].(type) {
-			case string:
-				if v != "" {
-					relate(e, f, v, -1)
-				}
-			case []any:
-				for i, x := range v {
-					if s, ok := x.(string); ok && s != "" {
-						relate(e, f, s, i)
+	}
+	parallel := func(fn func(w int)) {
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				fn(w)
+			}()
+		}
+		wg.Wait()
+	}
+	parallel(func(w int) {
+		pt := &parts[w]
+		// relate handles one ref; index is its position in a list field, or -1.
+		relate := func(e *Entity, f specField, raw string, index int) {
+			defKind := f.refKind
+			if defKind == "-" {
+				defKind = ""
+			}
+			ref, err := ParseRef(raw, defKind, e.Metadata.Namespace)
+			if err != nil {
+				return // reported when the document was validated
+			}
+			target := ref.Key()
+			if t, ok := byKey[target]; ok {
+				// The target's own key: one string per entity, however
+				// many relations point at it.
+				e.Relations = append(e.Relations, Relation{Type: f.relation, TargetRef: t.key})
+				pt.inverses = append(pt.inverses, inverse{t, Relation{Type: InverseRelation(f.relation), TargetRef: e.key}})
+				return
+			}
+			e.Relations = append(e.Relations, Relation{Type: f.relation, TargetRef: target})
+			pt.warnings = append(pt.warnings, danglingWarning(e, specRef{f.name, index}, raw, ref))
+		}
+		each(w, func(e *Entity) {
+			for _, f := range refFields(e.Kind) {
+				switch v := e.Spec[f.name].(type) {
+				case string:
+					if v != "" {
+						relate(e, f, v, -1)
+					}
+				case []any:
+					for i, x := range v {
+						if s, ok := x.(string); ok && s != "" {
+							relate(e, f, s, i)
+						}
 					}
 				}
 			}
+		})
+	})
+	var warnings Problems
+	for _, pt := range parts {
+		for _, inv := range pt.inverses {
+			inv.target.Relations = append(inv.target.Relations, inv.rel)
 		}
+		warnings = append(warnings, pt.warnings...)
 	}
-	for _, e := range entities {
-		sortRelations(e.Relations)
-		e.Relations = compactRelations(e.Relations)
-	}
+	parallel(func(w int) {
+		each(w, func(e *Entity) {
+			sortRelations(e.Relations)
+			e.Relations = compactRelations(e.Relations)
+		})
+	})
 	return warnings
 }
 
