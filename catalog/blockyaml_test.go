@@ -5,6 +5,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -195,6 +197,73 @@ func FuzzBlockYAML(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if _, diff := blockMismatch(data); diff != "" {
+			t.Fatal(diff)
+		}
+	})
+}
+
+// sameParse parses a file with and without decodeBlock and describes the
+// first difference in entities, problems or verdicts, or returns "".
+func sameParse(data []byte) string {
+	read := func(target string) ([]byte, error) { return []byte("text of " + target), nil }
+	fast := parse("f.yaml", data, ParseOptions{Read: read})
+	slow := parse("f.yaml", data, ParseOptions{Read: read, yamlOnly: true})
+	if !reflect.DeepEqual(fast.Problems, slow.Problems) {
+		return fmt.Sprintf("problems differ:\nblock:   %v\nyaml.v3: %v", fast.Problems, slow.Problems)
+	}
+	if !slices.Equal(fast.Invalid, slow.Invalid) || fast.Docs != slow.Docs || len(fast.Entities) != len(slow.Entities) {
+		return fmt.Sprintf("verdicts differ: block %d docs, invalid %v, %d entities; yaml.v3 %d docs, invalid %v, %d entities",
+			fast.Docs, fast.Invalid, len(fast.Entities), slow.Docs, slow.Invalid, len(slow.Entities))
+	}
+	for i := range fast.Entities {
+		if !reflect.DeepEqual(fast.Entities[i], slow.Entities[i]) {
+			return fmt.Sprintf("entity %d differs:\nblock:   %+v\nyaml.v3: %+v", i, fast.Entities[i], slow.Entities[i])
+		}
+	}
+	return ""
+}
+
+// TestParseDecodersCorpora parses every file of the conformance corpora and
+// the example organisation both ways.
+func TestParseDecodersCorpora(t *testing.T) {
+	var files []string
+	for _, root := range []string{"testdata", filepath.Join("..", "examples", "org")} {
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && (strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
+				files = append(files, path)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(files) < 100 {
+		t.Fatalf("found %d files", len(files))
+	}
+	for _, path := range files {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := sameParse(data); diff != "" {
+			t.Errorf("%s: %s", path, diff)
+		}
+	}
+}
+
+// FuzzParseDecoders parses whole files with and without decodeBlock: the
+// entities, problems and verdicts must be the same. Seeds are kept small so
+// that the fuzzer's minimization stays quick.
+func FuzzParseDecoders(f *testing.F) {
+	seeds, _ := filepath.Glob(filepath.Join("testdata", "conformance*", "cases", "*.yaml"))
+	for _, path := range seeds {
+		if data, err := os.ReadFile(path); err == nil && len(data) < 2000 {
+			f.Add(data)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if diff := sameParse(data); diff != "" {
 			t.Fatal(diff)
 		}
 	})

@@ -48,7 +48,7 @@ func parse(file string, data []byte, opts ParseOptions) ParseResult {
 	stoppedAt := -1 // the document at which Backstage stops reading the file
 	for i := 0; i < len(docs); i++ {
 		d := &docs[i]
-		p := docParser{file: file, doc: i, read: opts.Read, sc: sc, lineOff: d.line - 1, v11: d.v11}
+		p := docParser{file: file, doc: i, read: opts.Read, sc: sc, lineOff: d.line - 1, v11: d.v11, yamlOnly: opts.yamlOnly}
 		var e *Entity
 		var out docOutcome
 		if stoppedAt >= 0 {
@@ -118,6 +118,7 @@ type docParser struct {
 	read     ReadFunc
 	sc       *scratch
 	v11      bool // the document is read with the YAML 1.1 schema (%YAML 1.1)
+	yamlOnly bool // see ParseOptions.yamlOnly
 
 	text       []byte // the document's text as decoded
 	lineStarts []int  // byte offsets of text's lines, built on first use
@@ -169,7 +170,11 @@ func (p *docParser) parse(data []byte, d *document, rest []document) (*Entity, d
 	for _, m := range d.problems {
 		p.add(SeverityError, m.line, m.col, "", "YAML syntax error: %s", m.msg)
 	}
-	root, ok := p.sc.decodeBlock(p.text)
+	var root *yaml.Node
+	var ok bool
+	if !p.yamlOnly {
+		root, ok = p.sc.decodeBlock(p.text)
+	}
 	var err error
 	if !ok {
 		root, err = decodeOne(p.text)

@@ -17,6 +17,10 @@ type ParseOptions struct {
 	// Read resolves placeholders; nil leaves them as they are (the kind's
 	// schema then rejects a placeholder where it expects a string).
 	Read ReadFunc
+
+	// yamlOnly decodes every document with yaml.v3, never decodeBlock:
+	// tests compare the two paths.
+	yamlOnly bool
 }
 
 // ParseWith is Parse with options.
