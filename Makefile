@@ -27,7 +27,9 @@ bench: ## benchmarks on generated organisations of 10,000 and 100,000 components
 	$(GO) test -run='^$$' -bench=ServeSlackLoad -benchtime=1x -timeout=30m ./cmd/callboard/
 
 fuzz: ## run each fuzz target for FUZZTIME
-	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./catalog/
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./catalog/
+	$(GO) test -run='^$$' -fuzz=FuzzBlockYAML -fuzztime=$(FUZZTIME) ./catalog/
+	$(GO) test -run='^$$' -fuzz=FuzzParseDecoders -fuzztime=$(FUZZTIME) -fuzzminimizetime=5x ./catalog/
 	$(GO) test -run='^$$' -fuzz=FuzzTokenize -fuzztime=$(FUZZTIME) ./bot/
 	$(GO) test -run='^$$' -fuzz=FuzzDecodeEntity -fuzztime=$(FUZZTIME) ./catalog/boltstore/
 
