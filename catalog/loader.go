@@ -67,6 +67,10 @@ type LoadResult struct {
 	UnreadableRoots []string
 
 	shadowed []*Entity // copies that lost a conflict; see Snapshot.shadowed
+	// shared[i] tells that Entities[i] came from the previous snapshot's
+	// entities, which readers may still hold: it must be copied before
+	// it is changed.
+	shared []bool
 }
 
 type loadItem struct {
@@ -87,6 +91,7 @@ type loadedFile struct {
 	entities []*Entity
 	problems Problems
 	reused   bool
+	kept     int // entities[kept:] are last good versions from the previous snapshot
 	skip     bool // not a descriptor after all
 	missing  bool
 	targets  []loadItem // what the file's Locations name
@@ -200,9 +205,10 @@ func (l *Loader) Load(ctx context.Context, prev *Snapshot) (*LoadResult, error) 
 			res.Parsed++
 		}
 		res.Problems = append(res.Problems, f.problems...)
-		for _, e := range f.entities {
+		for i, e := range f.entities {
 			if owners[e.Key()] == e {
 				res.Entities = append(res.Entities, e)
+				res.shared = append(res.shared, f.reused || i >= f.kept)
 			}
 		}
 	}
@@ -326,6 +332,7 @@ func readInto(buf []byte, path string, size int64) ([]byte, error) {
 // disappear from the catalog. Entities removed from a file without errors
 // are gone.
 func keepLastGood(f *loadedFile, prev []*Entity) {
+	f.kept = len(f.entities)
 	if len(prev) == 0 || f.problems.Errors() == 0 {
 		return
 	}

@@ -109,8 +109,13 @@ func (s *Syncer) Sync(ctx context.Context) (SyncReport, error) {
 	}
 	// Entities reused from the served snapshot are shared with readers:
 	// relate copies so their relations are never written under a reader.
+	// Entities parsed by this load are the loader's own.
 	entities := make([]*Entity, len(res.Entities))
 	for i, e := range res.Entities {
+		if !res.shared[i] {
+			entities[i] = e
+			continue
+		}
 		c := *e
 		c.Relations = nil
 		entities[i] = &c
