@@ -91,7 +91,7 @@ type loadedFile struct {
 	entities []*Entity
 	problems Problems
 	reused   bool
-	kept     int // entities[kept:] are last good versions from the previous snapshot
+	kept     int  // entities[kept:] are last good versions from the previous snapshot
 	skip     bool // not a descriptor after all
 	missing  bool
 	targets  []loadItem // what the file's Locations name

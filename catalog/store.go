@@ -29,8 +29,8 @@ type Snapshot struct {
 // Store keeps the last good snapshot so a restart answers at once.
 //
 // Load returns ErrNoSnapshot when there is none. Save replaces the stored
-// snapshot in one transaction: a concurrent or later Load sees either the
-// old snapshot or the new one, never a mix, even if the process dies midway.
+// snapshot atomically: a concurrent or later Load sees either the old
+// snapshot or the new one, never a mix, even if the process dies midway.
 // Implementations are safe for concurrent use.
 type Store interface {
 	Load(ctx context.Context) (*Snapshot, error)

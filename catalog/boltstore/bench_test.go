@@ -291,3 +291,120 @@ func TestStore_LoadNoSnapshot(t *testing.T) {
 		}
 	})
 }
+
+// stopAfter is a context whose Err turns to Canceled after n calls: a save
+// cut short at a chosen point, as by a crash between two transactions.
+type stopAfter struct {
+	context.Context
+	n int
+}
+
+func (c *stopAfter) Err() error {
+	if c.n--; c.n < 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+func snapshotBuckets(t *testing.T, db *bbolt.DB) int {
+	t.Helper()
+	n := 0
+	err := db.View(func(tx *bbolt.Tx) error {
+		return tx.ForEach(func(name []byte, _ *bbolt.Bucket) error {
+			if _, ok := generationOf(name); ok {
+				n++
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestStore_SaveCutShort(t *testing.T) {
+	ctx := context.Background()
+	s, db := tempStore(t)
+	s.chunk = 100
+	first := syntheticSnapshot(1000)
+	if err := s.Save(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	second := syntheticSnapshot(1500)
+	second.SyncedAt = first.SyncedAt.Add(time.Hour)
+	// Cut after the first transaction, in the middle of the entities and
+	// just before the switch.
+	for _, at := range []int{1, 5, 15} {
+		err := s.Save(&stopAfter{Context: ctx, n: at}, second)
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("Save cut after %d checks: error %v, want context.Canceled", at, err)
+		}
+		got, err := s.Load(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkSnapshot(t, got, first)
+	}
+	if err := s.Save(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSnapshot(t, got, second)
+	if n := snapshotBuckets(t, db); n != 1 {
+		t.Errorf("%d snapshot buckets after a complete save, want 1: the unfinished ones must be dropped", n)
+	}
+}
+
+// TestStore_ReadersSeeWholeSnapshots loads while saves of two different
+// snapshots alternate, a few entities per transaction: every load must be
+// one snapshot or the other, never a mix.
+func TestStore_ReadersSeeWholeSnapshots(t *testing.T) {
+	ctx := context.Background()
+	s, _ := tempStore(t)
+	s.chunk = 50
+	a, b := syntheticSnapshot(600), syntheticSnapshot(400)
+	b.SyncedAt = a.SyncedAt.Add(time.Hour)
+	if err := s.Save(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	go func() {
+		for i := range 6 {
+			snap := a
+			if i%2 == 0 {
+				snap = b
+			}
+			if err := s.Save(ctx, snap); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			return
+		default:
+		}
+		got, err := s.Load(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := a
+		if got.SyncedAt.Equal(b.SyncedAt) {
+			want = b
+		}
+		if len(got.Entities) != len(want.Entities) || len(got.Problems) != len(want.Problems) || len(got.Files) != len(want.Files) {
+			t.Fatalf("Load() during saves: %d entities, %d problems, %d files; want those of one snapshot (%d, %d, %d)",
+				len(got.Entities), len(got.Problems), len(got.Files), len(want.Entities), len(want.Problems), len(want.Files))
+		}
+	}
+}

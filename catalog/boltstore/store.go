@@ -3,6 +3,7 @@
 package boltstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -21,33 +22,65 @@ import (
 
 // SchemaVersion is the layout of the buckets below. A file with another
 // version is treated as empty and rebuilt from the sources on the next sync.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
+// Layout: catalog.meta names the current generation; each generation is a
+// bucket "catalog.snap.<n>" holding the buckets entities, problems and
+// files. A save writes generation n+1 beside n over several transactions,
+// then switches catalog.meta to it and drops n in one last transaction:
+// readers and restarts see one whole snapshot or the other, and the
+// encoded snapshot is never held in memory at once. A save cut short (a
+// crash, a cancelled context) leaves a generation nobody names, which the
+// next save removes.
 var (
 	bucketMeta     = []byte("catalog.meta")
-	bucketEntities = []byte("catalog.entities")
-	bucketProblems = []byte("catalog.problems")
-	bucketFiles    = []byte("catalog.files")
+	snapPrefix     = []byte("catalog.snap.")
+	bucketEntities = []byte("entities")
+	bucketProblems = []byte("problems")
+	bucketFiles    = []byte("files")
 
 	keySchema   = []byte("schema")
+	keyCurrent  = []byte("current")
 	keySources  = []byte("sources")
 	keySyncedAt = []byte("synced_at")
 )
 
+// chunkEntities is how many entities one transaction of a save writes.
+const chunkEntities = 8192
+
 // Store is a catalog.Store over a bbolt database that main opens once and
 // shares between the packages that keep state, each in its own buckets.
 type Store struct {
-	db *bbolt.DB
+	db    *bbolt.DB
+	chunk int // entities per transaction; tests make it small
 }
 
 var _ catalog.Store = (*Store)(nil)
 
 // New returns a Store using db.
-func New(db *bbolt.DB) *Store { return &Store{db: db} }
+func New(db *bbolt.DB) *Store { return &Store{db: db, chunk: chunkEntities} }
 
-// Save replaces the stored snapshot in one transaction. Keys are written in
-// sorted order into freshly created buckets with a full fill percentage,
-// which keeps bbolt appending pages instead of splitting them.
+func snapBucket(gen uint64) []byte {
+	return binary.BigEndian.AppendUint64(slices.Clip(snapPrefix), gen)
+}
+
+// current returns the generation catalog.meta names, if any.
+func current(tx *bbolt.Tx) (uint64, bool) {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		return 0, false
+	}
+	v := meta.Get(keyCurrent)
+	if len(v) != 8 || string(meta.Get(keySchema)) != fmt.Sprint(SchemaVersion) {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(v), true
+}
+
+// Save replaces the stored snapshot: it writes a new generation (entities
+// in key order into fresh buckets with a full fill percentage, which keeps
+// bbolt appending pages instead of splitting them) and switches to it in
+// one transaction.
 func (s *Store) Save(ctx context.Context, snap *catalog.Snapshot) error {
 	ents := snap.Entities
 	if !slices.IsSortedFunc(ents, compareKeys) {
@@ -58,43 +91,74 @@ func (s *Store) Save(ctx context.Context, snap *catalog.Snapshot) error {
 	if err != nil {
 		return fmt.Errorf("encode snapshot sources: %w", err)
 	}
-	return s.db.Update(func(tx *bbolt.Tx) error {
+	var gen uint64
+	var name []byte
+	// 1. Drop generations a cut-short save left, start the new one.
+	err = s.db.Update(func(tx *bbolt.Tx) error {
+		cur, ok := current(tx)
+		var stale [][]byte
+		err := tx.ForEach(func(n []byte, _ *bbolt.Bucket) error {
+			if g, isSnap := generationOf(n); isSnap && (!ok || g != cur) {
+				stale = append(stale, slices.Clone(n))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, n := range stale {
+			if err := tx.DeleteBucket(n); err != nil {
+				return fmt.Errorf("drop unfinished snapshot %x: %w", n, err)
+			}
+		}
+		if ok {
+			gen = cur + 1
+		}
+		name = snapBucket(gen)
+		b, err := tx.CreateBucket(name)
+		if err != nil {
+			return fmt.Errorf("create snapshot bucket: %w", err)
+		}
+		for _, sub := range [][]byte{bucketEntities, bucketProblems, bucketFiles} {
+			if _, err := b.CreateBucket(sub); err != nil {
+				return fmt.Errorf("create bucket %s: %w", sub, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("start snapshot: %w", err)
+	}
+	// 2. The entities, a chunk per transaction, encoded in parallel.
+	for lo := 0; lo < len(ents); lo += s.chunk {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		for _, name := range [][]byte{bucketEntities, bucketProblems, bucketFiles} {
-			if tx.Bucket(name) != nil {
-				if err := tx.DeleteBucket(name); err != nil {
-					return fmt.Errorf("clear bucket %s: %w", name, err)
-				}
-			}
-		}
-		b, err := tx.CreateBucket(bucketEntities)
+		kvs, err := encodeEntities(ents[lo:min(lo+s.chunk, len(ents))])
 		if err != nil {
-			return fmt.Errorf("create bucket %s: %w", bucketEntities, err)
+			return err
 		}
-		b.FillPercent = 1
-		// Encode a chunk at a time (in parallel) and put it: the encoded
-		// snapshot is never held whole in memory besides bbolt's pages.
-		const chunk = 8192
-		for lo := 0; lo < len(ents); lo += chunk {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			kvs, err := encodeEntities(ents[lo:min(lo+chunk, len(ents))])
-			if err != nil {
-				return err
-			}
+		err = s.db.Update(func(tx *bbolt.Tx) error {
+			b := tx.Bucket(name).Bucket(bucketEntities)
+			b.FillPercent = 1
 			for _, kv := range kvs {
 				if err := b.Put(kv.key, kv.value); err != nil {
 					return fmt.Errorf("store entity %s: %w", kv.key, err)
 				}
 			}
-		}
-		pb, err := tx.CreateBucket(bucketProblems)
+			return nil
+		})
 		if err != nil {
-			return fmt.Errorf("create bucket %s: %w", bucketProblems, err)
+			return err
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// 3. Problems and files, then the switch.
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		snapB := tx.Bucket(name)
+		pb := snapB.Bucket(bucketProblems)
 		pb.FillPercent = 1
 		for i, p := range snap.Problems {
 			v, err := json.Marshal(p)
@@ -105,10 +169,7 @@ func (s *Store) Save(ctx context.Context, snap *catalog.Snapshot) error {
 				return fmt.Errorf("store problem: %w", err)
 			}
 		}
-		fb, err := tx.CreateBucket(bucketFiles)
-		if err != nil {
-			return fmt.Errorf("create bucket %s: %w", bucketFiles, err)
-		}
+		fb := snapB.Bucket(bucketFiles)
 		fb.FillPercent = 1
 		files := append([]catalog.FileState(nil), snap.Files...)
 		sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
@@ -118,6 +179,19 @@ func (s *Store) Save(ctx context.Context, snap *catalog.Snapshot) error {
 				return fmt.Errorf("store file state %s: %w", f.Path, err)
 			}
 		}
+		if cur, ok := current(tx); ok && cur != gen {
+			if err := tx.DeleteBucket(snapBucket(cur)); err != nil && err != bbolt.ErrBucketNotFound {
+				return fmt.Errorf("drop previous snapshot: %w", err)
+			}
+		}
+		// Buckets of the layout before generations, if the file has them.
+		for _, old := range []string{"catalog.entities", "catalog.problems", "catalog.files"} {
+			if tx.Bucket([]byte(old)) != nil {
+				if err := tx.DeleteBucket([]byte(old)); err != nil {
+					return fmt.Errorf("drop bucket %s: %w", old, err)
+				}
+			}
+		}
 		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
 		if err != nil {
 			return fmt.Errorf("create bucket %s: %w", bucketMeta, err)
@@ -125,6 +199,7 @@ func (s *Store) Save(ctx context.Context, snap *catalog.Snapshot) error {
 		synced, _ := snap.SyncedAt.MarshalText()
 		for k, v := range map[string][]byte{
 			string(keySchema): []byte(fmt.Sprint(SchemaVersion)), string(keySources): sources, string(keySyncedAt): synced,
+			string(keyCurrent): binary.BigEndian.AppendUint64(nil, gen),
 		} {
 			if err := meta.Put([]byte(k), v); err != nil {
 				return fmt.Errorf("store %s: %w", k, err)
@@ -132,6 +207,16 @@ func (s *Store) Save(ctx context.Context, snap *catalog.Snapshot) error {
 		}
 		return nil
 	})
+}
+
+// generationOf tells a snapshot bucket's name from the others and returns
+// its generation.
+func generationOf(name []byte) (uint64, bool) {
+	rest, ok := bytes.CutPrefix(name, snapPrefix)
+	if !ok || len(rest) != 8 {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(rest), true
 }
 
 func compareKeys(a, b *catalog.Entity) int { return strings.Compare(a.Key(), b.Key()) }
@@ -193,11 +278,16 @@ func (s *Store) Load(ctx context.Context) (*catalog.Snapshot, error) {
 	var raw [][]byte
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
-		if meta == nil || tx.Bucket(bucketEntities) == nil {
+		if meta == nil {
 			return catalog.ErrNoSnapshot
 		}
 		if v := string(meta.Get(keySchema)); v != fmt.Sprint(SchemaVersion) {
 			return fmt.Errorf("stored catalog has schema version %q, this build reads %d: %w", v, SchemaVersion, catalog.ErrNoSnapshot)
+		}
+		gen, _ := current(tx)
+		snapB := tx.Bucket(snapBucket(gen))
+		if snapB == nil {
+			return fmt.Errorf("stored catalog names snapshot %d, which is missing: %w", gen, catalog.ErrNoSnapshot)
 		}
 		if err := json.Unmarshal(meta.Get(keySources), &snap.Sources); err != nil {
 			return fmt.Errorf("decode snapshot sources: %w", err)
@@ -208,7 +298,7 @@ func (s *Store) Load(ctx context.Context) (*catalog.Snapshot, error) {
 		// Values are only valid inside the transaction; decoding reads
 		// them in place and copies what it keeps.
 		raw = make([][]byte, 0, 1024)
-		if err := tx.Bucket(bucketEntities).ForEach(func(_, v []byte) error {
+		if err := snapB.Bucket(bucketEntities).ForEach(func(_, v []byte) error {
 			raw = append(raw, v)
 			return nil
 		}); err != nil {
@@ -219,7 +309,7 @@ func (s *Store) Load(ctx context.Context) (*catalog.Snapshot, error) {
 			return err
 		}
 		snap.Entities = ents
-		if err := tx.Bucket(bucketProblems).ForEach(func(_, v []byte) error {
+		if err := snapB.Bucket(bucketProblems).ForEach(func(_, v []byte) error {
 			var p catalog.Problem
 			if err := json.Unmarshal(v, &p); err != nil {
 				return fmt.Errorf("decode stored problem: %w", err)
@@ -229,7 +319,7 @@ func (s *Store) Load(ctx context.Context) (*catalog.Snapshot, error) {
 		}); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketFiles).ForEach(func(k, v []byte) error {
+		return snapB.Bucket(bucketFiles).ForEach(func(k, v []byte) error {
 			size, n := binary.Varint(v)
 			mtime, m := binary.Varint(v[max(n, 0):])
 			if n <= 0 || m <= 0 || n+m != len(v) {
