@@ -298,8 +298,9 @@ func (l *Loader) readFile(f *loadedFile, buf []byte, prevFiles map[string]FileSt
 }
 
 // readInto reads a file whose size a stat just gave into buf, growing it.
-// A read that returns less than asked is the end of a regular file; the
-// size only sets the buffer, so a file that grew since is read whole.
+// It stops at that size without asking for the end of the file (a read
+// fewer per file): the stat describes the version the catalog records. A
+// file that shrank since is read to its end.
 func readInto(buf []byte, path string, size int64) ([]byte, error) {
 	file, err := os.Open(path)
 	if err != nil {
@@ -310,7 +311,7 @@ func readInto(buf []byte, path string, size int64) ([]byte, error) {
 		buf = make([]byte, 0, want)
 	}
 	buf = buf[:0]
-	for {
+	for len(buf) < int(size) {
 		n, err := file.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
 		switch {
@@ -318,12 +319,9 @@ func readInto(buf []byte, path string, size int64) ([]byte, error) {
 			return buf, nil
 		case err != nil:
 			return buf, err
-		case len(buf) < cap(buf) && n > 0:
-			return buf, nil
-		case len(buf) == cap(buf):
-			buf = slices.Grow(buf, cap(buf))
 		}
 	}
+	return buf[:size], nil
 }
 
 // keepLastGood keeps the previous version of entities a changed file no
