@@ -38,6 +38,12 @@ type Command struct {
 	// arguments from the captures, e.g. "search {text*}".
 	Phrases []Phrase
 	Handler Handler
+	// Quick marks a handler that answers from memory within a millisecond
+	// or so: no network, disk or waiting on other requests. Adapters that
+	// must acknowledge a request within a deadline may run it in the
+	// acknowledging goroutine instead of racing it against a timer, so a
+	// Quick handler that blocks delays the acknowledgement.
+	Quick bool
 }
 
 // Phrase maps a plain-words pattern to the command's arguments.
@@ -104,7 +110,8 @@ type RouterOptions struct {
 	Authorizer Authorizer
 	Identifier Identifier
 	Observer   Observer
-	// Timeout bounds one handler call; zero means 30 seconds.
+	// Timeout bounds one handler call, except a Quick command's, which
+	// never waits; zero means 30 seconds.
 	Timeout time.Duration
 }
 
@@ -296,6 +303,16 @@ func expandPhrase(ph Phrase, caps map[string][]string) []string {
 	return args
 }
 
+// Quick reports whether Handle answers in without waiting: the input is
+// ignored, answered at once (usage, an unknown command) or runs a Quick
+// command. It runs nothing. The router's Authorizer and Identifier run
+// before every command, so Quick assumes they answer from memory too, as
+// bot/commands' Access and Identity do.
+func (r *Router) Quick(in Input) bool {
+	p := r.Parse(in)
+	return p.Status != Answered || p.Command.Quick
+}
+
 // Handle parses and runs one input and returns what to answer. It never
 // returns an internal error's text to the user: those are logged with a
 // short reference that the reply quotes.
@@ -342,8 +359,13 @@ func (r *Router) run(ctx context.Context, in Input, p Parsed) Outcome {
 			return Outcome{Status: Failed, Command: c.Name, Reply: r.errorReply(ctx, c, req, err)}
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
-	defer cancel()
+	if !c.Quick {
+		// A Quick handler never waits, so a deadline would have nothing
+		// to cut short.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, r.opts.Timeout)
+		defer cancel()
+	}
 	reply, err := r.call(ctx, c, req)
 	if err != nil {
 		var ue *UserError
@@ -465,7 +487,9 @@ func Tokenize(line string) ([]string, error) {
 	// both paths below read the same characters.
 	line = strings.ToValidUTF8(line, "\uFFFD")
 	if !strings.ContainsAny(line, "\"'“”‘’") {
-		return strings.FieldsFunc(line, unicode.IsSpace), nil
+		// strings.Fields splits where unicode.IsSpace does, with a fast
+		// path for ASCII.
+		return strings.Fields(line), nil
 	}
 	var words []string
 	var cur strings.Builder

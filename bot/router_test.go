@@ -258,3 +258,51 @@ func FuzzTokenize(f *testing.F) {
 		}
 	})
 }
+
+func TestRouter_Quick(t *testing.T) {
+	r := testRouter(RouterOptions{})
+	quick := echo("quick")
+	quick.Quick = true
+	quick.Phrases = []Phrase{{Pattern: "be quick about {x*}"}}
+	r.Register(quick)
+	for _, tt := range []struct {
+		name string
+		in   Input
+		want bool
+	}{
+		{"quick command", Input{Text: "/quick x"}, true},
+		{"quick command in plain words", Input{Text: "be quick about it", Mention: true}, true},
+		{"other command", Input{Text: "/whoowns payments-api"}, false},
+		{"other command in plain words", Input{Text: "who owns payments-api?", Mention: true}, false},
+		{"usage", Input{Text: "/quick"}, true},
+		{"unknown command", Input{Text: "/nosuch"}, true},
+		{"bad quoting", Input{Text: `/whoowns "payments`}, true},
+		{"from a bot", Input{Text: "/whoowns payments-api", FromBot: true}, true},
+		{"empty", Input{}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := r.Quick(tt.in); got != tt.want {
+				t.Errorf("Quick(%+v) = %v, want %v", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+// A Quick handler never waits, so the router gives it no deadline of its
+// own; other handlers get Timeout.
+func TestRouter_HandlerDeadline(t *testing.T) {
+	r := NewRouter(RouterOptions{Timeout: time.Minute})
+	deadline := map[string]bool{}
+	for _, quick := range []bool{false, true} {
+		name := map[bool]string{false: "slow", true: "quick"}[quick]
+		r.Register(Command{Name: name, Quick: quick, Handler: HandlerFunc(func(ctx context.Context, req Request) (Reply, error) {
+			_, deadline[name] = ctx.Deadline()
+			return Reply{Text: "ok"}, nil
+		})})
+	}
+	r.Handle(context.Background(), Input{Text: "/slow"})
+	r.Handle(context.Background(), Input{Text: "/quick"})
+	if !deadline["slow"] || deadline["quick"] {
+		t.Errorf("handlers had deadlines %v, want only slow's", deadline)
+	}
+}

@@ -70,9 +70,26 @@ func orList(items []string) string {
 
 // kindLabel is how a kind reads in a sentence.
 func kindLabel(kind string) string {
+	// The known kinds are spelt out: lowering them allocated on every answer.
 	switch kind {
 	case catalog.KindAPI:
 		return "API"
+	case catalog.KindComponent:
+		return "component"
+	case catalog.KindResource:
+		return "resource"
+	case catalog.KindSystem:
+		return "system"
+	case catalog.KindDomain:
+		return "domain"
+	case catalog.KindGroup:
+		return "group"
+	case catalog.KindUser:
+		return "user"
+	case catalog.KindLocation:
+		return "location"
+	case catalog.KindTemplate:
+		return "template"
 	default:
 		return strings.ToLower(kind)
 	}

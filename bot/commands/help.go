@@ -19,6 +19,7 @@ func Help(l Lister) bot.Command {
 		Name:    "help",
 		Usage:   "[COMMAND]",
 		Summary: "What I can do.",
+		Quick:   true,
 		Phrases: []bot.Phrase{{Pattern: "help"}, {Pattern: "help {cmd}"}, {Pattern: "what can you do"}},
 		Handler: bot.HandlerFunc(func(ctx context.Context, req bot.Request) (bot.Reply, error) {
 			if name := strings.TrimPrefix(req.Arg(0), "/"); name != "" {

@@ -22,6 +22,8 @@ func WhoOwns(c Catalog) bot.Command {
 		Help: "Give a name (payments-api) or a ref (component:payments-api, group:payments-team).\n" +
 			"For a group: what it owns, directly and through its child groups. For a user: their groups and what those own.",
 		MinArgs: 1,
+		// Answers come from the in-memory snapshot.
+		Quick: true,
 		Phrases: []bot.Phrase{
 			{Pattern: "who owns {name*}"},
 			{Pattern: "who is the owner of {name*}"},
@@ -132,8 +134,12 @@ func ownerNames(ix *catalog.Index, e *catalog.Entity) string {
 
 func entityOwnership(ix *catalog.Index, e *catalog.Entity, same []*catalog.Entity, req bot.Request, contacts *contactMemo) bot.Reply {
 	reply := bot.Reply{
-		Title: fmt.Sprintf("%s (%s)", e.DisplayName(), kindLabel(e.Kind)),
+		Title: e.DisplayName() + " (" + kindLabel(e.Kind) + ")",
 		Text:  e.Metadata.Description,
+		// Room for the usual owner, parent group, system, domain,
+		// lifecycle and on-call fields, and five links.
+		Fields: make([]bot.Field, 0, 6),
+		Links:  make([]bot.Link, 0, 5),
 	}
 	owners := ix.Owners(e)
 	if len(owners) == 0 {
@@ -146,10 +152,12 @@ func entityOwnership(ix *catalog.Index, e *catalog.Entity, same []*catalog.Entit
 			reply.Text = strings.TrimSpace(reply.Text + "\n" + fmt.Sprintf("The owner %s is not in the catalog: check spec.owner in %s.", refLabel(o), e.Origin.File))
 			continue
 		}
-		reply.Fields = append(reply.Fields, bot.Field{Name: "Owner", Value: entityLabel(oe)})
 		if oe.Kind == catalog.KindGroup {
-			addGroupContact(ix, oe, &reply, req, contacts)
+			gc := contactOf(ix, oe, req, contacts)
+			reply.Fields = append(reply.Fields, gc.owner)
+			addContact(gc, &reply)
 		} else {
+			reply.Fields = append(reply.Fields, bot.Field{Name: "Owner", Value: entityLabel(oe)})
 			addUserContact(oe, &reply, req)
 		}
 	}
@@ -193,6 +201,13 @@ func entityOwnership(ix *catalog.Index, e *catalog.Entity, same []*catalog.Entit
 	for _, s := range same {
 		reply.Footer = strings.TrimSpace(reply.Footer + " " + fmt.Sprintf("The %s %s has the same owner.", kindLabel(s.Kind), refLabel(s.Key())))
 	}
+	// No fields or links read as none, not as an empty list.
+	if len(reply.Fields) == 0 {
+		reply.Fields = nil
+	}
+	if len(reply.Links) == 0 {
+		reply.Links = nil
+	}
 	return reply
 }
 
@@ -220,6 +235,7 @@ func pagerDutyURL(e *catalog.Entity, id string) string {
 // is the same for every entity the team owns, so it is computed once per
 // snapshot and platform.
 type groupContact struct {
+	owner   bot.Field // the team as the owner of what it owns
 	parent  *bot.Field
 	section bot.Section
 }
@@ -229,7 +245,14 @@ type contactKey struct{ group, platform string }
 type contactMemo = snapshotMemo[contactKey, groupContact]
 
 func addGroupContact(ix *catalog.Index, g *catalog.Entity, reply *bot.Reply, req bot.Request, contacts *contactMemo) {
-	gc := contacts.get(ix, contactKey{g.Key(), req.Platform}, func() groupContact { return newGroupContact(ix, g, req) })
+	addContact(contactOf(ix, g, req, contacts), reply)
+}
+
+func contactOf(ix *catalog.Index, g *catalog.Entity, req bot.Request, contacts *contactMemo) groupContact {
+	return contacts.get(ix, contactKey{g.Key(), req.Platform}, func() groupContact { return newGroupContact(ix, g, req) })
+}
+
+func addContact(gc groupContact, reply *bot.Reply) {
 	if gc.parent != nil {
 		reply.Fields = append(reply.Fields, *gc.parent)
 	}
@@ -237,7 +260,7 @@ func addGroupContact(ix *catalog.Index, g *catalog.Entity, reply *bot.Reply, req
 }
 
 func newGroupContact(ix *catalog.Index, g *catalog.Entity, req bot.Request) groupContact {
-	var gc groupContact
+	gc := groupContact{owner: bot.Field{Name: "Owner", Value: entityLabel(g)}}
 	if parents := ix.Ancestors(g.Key()); len(parents) > 0 {
 		if p, ok := ix.Get(parents[0]); ok {
 			gc.parent = &bot.Field{Name: "Parent group", Value: entityLabel(p)}

@@ -6,7 +6,8 @@
 // Every HTTP request is verified with the signing secret before it is parsed.
 // Every command is acknowledged within Slack's 3 seconds: the router runs in
 // its own goroutine and an answer that takes longer than Options.AnswerBudget
-// is delivered later through the response_url or chat.postMessage. Retried and
+// is delivered later through the response_url or chat.postMessage. Inputs a
+// QuickRouter answers from memory skip that goroutine and run inline. Retried and
 // doubly delivered events are processed once, using the Deduper's seen-set.
 //
 // Button presses and modal submissions carry their command in the button value
@@ -38,6 +39,7 @@ import (
 
 var (
 	_ Router       = (*bot.Router)(nil)
+	_ QuickRouter  = (*bot.Router)(nil)
 	_ http.Handler = (*Adapter)(nil)
 )
 
@@ -45,6 +47,18 @@ var (
 // for concurrent use; it never fails, turning errors into replies.
 type Router interface {
 	Handle(ctx context.Context, in bot.Input) bot.Outcome
+}
+
+// QuickRouter is a Router that can tell, without running anything, that
+// Handle will answer an input from memory within a millisecond or so
+// (*bot.Router's Quick commands, usage replies). The adapter then runs
+// Handle in the goroutine that acknowledges the request rather than in
+// its own goroutine raced against the answer budget; an input Quick wrongly
+// reports delays the acknowledgement. Quick must be safe for concurrent
+// use.
+type QuickRouter interface {
+	Router
+	Quick(in bot.Input) bool
 }
 
 // Deduper is a seen-set of delivery keys with an expiry of about an hour.
@@ -122,6 +136,7 @@ const (
 // concurrent use.
 type Adapter struct {
 	router     Router
+	quick      QuickRouter // router, when it is one; nil otherwise
 	opts       Options
 	log        *slog.Logger
 	api        *slack.Client
@@ -132,6 +147,9 @@ type Adapter struct {
 	hooks      *responseURLs
 	self       selfID
 	metrics    Metrics
+	buffers    bufferPool
+	verifier   verifier
+	sections   sectionMemo
 
 	// base is cancelled by Shutdown when its deadline passes, stopping the
 	// work still running after acknowledgements.
@@ -192,6 +210,8 @@ func New(router Router, opts Options) (*Adapter, error) {
 		metrics:    opts.Metrics,
 	}
 	a.self.api = api
+	a.quick, _ = router.(QuickRouter)
+	a.verifier.secret = opts.SigningSecret
 	a.base, a.cancel = context.WithCancel(context.Background())
 	a.mux = http.NewServeMux()
 	a.mux.Handle("POST /slack/commands", a.verified(a.serveCommand))

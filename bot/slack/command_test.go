@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slack-go/slack"
+
 	"github.com/callboard/callboard/bot"
 )
 
@@ -264,4 +266,97 @@ func TestUserDirectory_Bounded(t *testing.T) {
 	if n := len(d.entries); n > maxCachedUsers {
 		t.Errorf("cache holds %d users, want at most %d", n, maxCachedUsers)
 	}
+}
+
+// parseSlashCommand reads the verified body as slack.SlashCommandParse reads
+// the request.
+func TestParseSlashCommand_MatchesSlackGo(t *testing.T) {
+	full := slashCommand("/whoowns", "payments-api & \"more\"", "https://hooks.slack.com/commands/1")
+	full.Set("is_enterprise_install", "true")
+	full.Set("enterprise_id", "E1")
+	full.Set("api_app_id", "A1")
+	const form = "application/x-www-form-urlencoded"
+	for _, tt := range []struct {
+		name, contentType, body string
+	}{
+		{"full", form, full.Encode()},
+		{"charset", form + "; charset=utf-8", full.Encode()},
+		{"repeated keys", form, "command=%2Fa&command=%2Fb&text=x+y"},
+		{"bad escape", form, "command=%2Fwhoowns&text=%zz"},
+		{"semicolon", form, "command=%2Fwhoowns;text=x"},
+		{"empty", form, ""},
+		{"json", "application/json", `{"command":"/whoowns"}`},
+		{"no content type", "", full.Encode()},
+		{"bad content type", "form;;", full.Encode()},
+		{"too many fields", form, "command=%2Fwhoowns" + strings.Repeat("&x=1", maxFormFields)},
+	} {
+		t.Run(tt.name, func(t *testing.T) { checkParseSlashCommand(t, tt.contentType, tt.body) })
+	}
+}
+
+func checkParseSlashCommand(t *testing.T, contentType, body string) {
+	t.Helper()
+	h := http.Header{}
+	if contentType != "" {
+		h.Set("Content-Type", contentType)
+	}
+	req, _ := http.NewRequest(http.MethodPost, "/slack/commands", strings.NewReader(body))
+	req.Header = h
+	want, wantErr := slack.SlashCommandParse(req)
+	got, err := parseSlashCommand(h, []byte(body))
+	// The adapter answers 400 to an error or an empty command.
+	accepted, wantAccepted := err == nil && got.Command != "", wantErr == nil && want.Command != ""
+	if accepted != wantAccepted {
+		t.Errorf("parseSlashCommand(%q) = %+v, %v; slack-go's = %+v, %v", body, got, err, want, wantErr)
+	}
+	if accepted && got != want {
+		t.Errorf("parseSlashCommand(%q) = %+v, slack-go's = %+v", body, got, want)
+	}
+}
+
+func FuzzParseSlashCommand(f *testing.F) {
+	f.Add(slashCommand("/whoowns", "payments-api", "https://hooks.slack.com/commands/1").Encode())
+	f.Add("command=%2Fa&command=%2Fb&text=x+y&is_enterprise_install=true")
+	f.Add("command=%2Fwhoowns;text=x")
+	f.Add("command=%zz")
+	f.Fuzz(func(t *testing.T, body string) {
+		checkParseSlashCommand(t, "application/x-www-form-urlencoded", body)
+	})
+}
+
+// A Quick command runs in the acknowledging goroutine, trusted to be fast
+// rather than raced against the answer budget: even one slower than the
+// budget is answered in the acknowledgement. A router that cannot say what
+// is quick gets every command raced against the budget.
+func TestCommand_QuickCommandAnsweredInline(t *testing.T) {
+	whoowns := func(ctx context.Context, req bot.Request) (bot.Reply, error) {
+		time.Sleep(30 * time.Millisecond)
+		return bot.Reply{Text: "owned by payments-team, asked by " + req.User.Email}, nil
+	}
+	cmd := bot.Command{Name: "whoowns", Quick: true, Handler: bot.HandlerFunc(whoowns)}
+	budget := func(o *Options) { o.AnswerBudget = time.Millisecond }
+
+	t.Run("quick router", func(t *testing.T) {
+		env := newTestEnv(t, router(cmd), budget)
+		env.slack.setEmail("U2147483697", "steve@example.com")
+		rec := env.command(t, slashCommand("/whoowns", "payments-api", env.slack.hookURL("q")))
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "owned by payments-team, asked by steve@example.com") {
+			t.Errorf("acknowledgement = %d %s, want the answer, with the user's email looked up", rec.Code, rec.Body)
+		}
+		env.settle(t)
+		if hooks := env.slack.callsTo("hook"); len(hooks) != 0 {
+			t.Errorf("an inline answer also went to the response_url %d times", len(hooks))
+		}
+	})
+	t.Run("plain router", func(t *testing.T) {
+		env := newTestEnv(t, struct{ Router }{router(cmd)}, budget)
+		rec := env.command(t, slashCommand("/whoowns", "payments-api", env.slack.hookURL("p")))
+		if rec.Code != http.StatusOK || rec.Body.Len() != 0 {
+			t.Errorf("acknowledgement = %d %q, want an empty 200 once the budget passed", rec.Code, rec.Body)
+		}
+		env.settle(t)
+		if hooks := env.slack.callsTo("hook"); len(hooks) != 1 || !strings.Contains(hooks[0].str("text"), "owned by payments-team") {
+			t.Errorf("response_url got %v, want the answer once", hooks)
+		}
+	})
 }

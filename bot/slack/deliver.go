@@ -43,8 +43,13 @@ func (a *Adapter) handle(ctx context.Context, in bot.Input) bot.Outcome {
 // run hands in to the router in the background. When the router answers
 // within the answer budget, run returns the outcome for the caller to
 // deliver; otherwise it returns false and the outcome is delivered to o
-// when it comes.
+// when it comes. An input the router can answer quickly (see
+// QuickRouter) runs in the caller's goroutine instead: no goroutine, timer
+// and context per command.
 func (a *Adapter) run(in bot.Input, o origin) (bot.Outcome, bool) {
+	if a.quick != nil && a.quick.Quick(in) {
+		return a.handle(a.base, in), true
+	}
 	h := &handoff{out: make(chan bot.Outcome, 1)}
 	a.background(func(ctx context.Context) {
 		out := a.handle(ctx, in)
@@ -136,7 +141,7 @@ func (a *Adapter) openForm(ctx context.Context, o origin, r bot.Reply) {
 // send posts a reply: through the response_url while it lasts, else with
 // chat.postEphemeral or chat.postMessage.
 func (a *Adapter) send(ctx context.Context, o origin, r bot.Reply, rerun *bot.Button) {
-	fallback, blocks := render(r, rerun)
+	fallback, blocks := render(r, rerun, &a.sections)
 	if o.responseURL != "" && a.hooks.take(o.responseURL) {
 		responseType := slack.ResponseTypeInChannel
 		if r.Ephemeral {

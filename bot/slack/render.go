@@ -1,11 +1,12 @@
 package slack
 
 import (
-	"encoding/json"
+	"bytes"
 	"fmt"
 	"net/url"
-	"regexp"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -58,6 +59,21 @@ type buttonValue struct {
 	Mention bool   `json:"m,omitempty"`
 }
 
+// encode is v as json.Marshal writes it (with <, > and & escaped), written
+// by hand because a button is rendered for nearly every answer.
+func (v buttonValue) encode() string {
+	b := make([]byte, 0, len(v.Action)+len(`{"a":"","s":true,"m":true}`))
+	b = append(b, `{"a":`...)
+	b = appendJSONString(b, v.Action, true)
+	if v.Shared {
+		b = append(b, `,"s":true`...)
+	}
+	if v.Mention {
+		b = append(b, `,"m":true`...)
+	}
+	return string(append(b, '}'))
+}
+
 // Render turns a reply into Block Kit blocks and the plain-text fallback
 // Slack shows in notifications. It enforces every Block Kit limit: long
 // text and lists are cut with a visible "…and N more", and parts that cannot
@@ -65,12 +81,13 @@ type buttonValue struct {
 // footer. A Form is not part of the message: the adapter opens it as a
 // modal.
 func Render(r bot.Reply) (fallback string, blocks []slack.Block) {
-	return render(r, nil)
+	return render(r, nil, nil)
 }
 
 // render is Render with an extra button that runs a plain-words input again
-// (the "Open form" button of a mention whose reply is a form).
-func render(r bot.Reply, rerun *bot.Button) (string, []slack.Block) {
+// (the "Open form" button of a mention whose reply is a form), taking the
+// text of sections it rendered before from memo when memo is not nil.
+func render(r bot.Reply, rerun *bot.Button, memo *sectionMemo) (string, []slack.Block) {
 	var body []slack.Block
 	var notes []string
 
@@ -82,7 +99,7 @@ func render(r bot.Reply, rerun *bot.Button) (string, []slack.Block) {
 	}
 	body = append(body, fieldBlocks(r.Fields)...)
 	for i, s := range r.Sections {
-		body = append(body, sectionBlocks(i, s)...)
+		body = append(body, sectionBlocks(i, s, memo)...)
 	}
 
 	actions, dropped := actionElements(r, rerun)
@@ -142,24 +159,48 @@ func fieldBlocks(fields []bot.Field) []slack.Block {
 
 func fieldText(f bot.Field) string {
 	name, value := strings.TrimSpace(f.Name), strings.TrimSpace(f.Value)
-	var head string
-	if name != "" {
-		head = "*" + fitEscaped(name, maxFieldName, nil) + "*"
+	if name == "" {
 		if value == "" {
-			return head
+			return ""
 		}
-		head += "\n"
+		return fitEscaped(value, maxFieldText, moreCharacters)
 	}
+	name = fitEscaped(name, maxFieldName, nil)
 	if value == "" {
-		return head
+		return "*" + name + "*"
 	}
-	return head + fitEscaped(value, maxFieldText-utf8.RuneCountInString(head), moreCharacters)
+	// The value's room is what the heading "*name*\n" leaves.
+	return "*" + name + "*\n" + fitEscaped(value, maxFieldText-utf8.RuneCountInString(name)-3, moreCharacters)
 }
 
 // sectionBlocks renders one titled section: its heading and prose, its
 // fields, its list cut to one section block with "…and N more", and a
 // "Show more" button when the section names a command for the rest.
-func sectionBlocks(index int, s bot.Section) []slack.Block {
+func sectionBlocks(index int, s bot.Section, memo *sectionMemo) []slack.Block {
+	t := memo.text(s)
+	var blocks []slack.Block
+	if t.heading != "" {
+		blocks = append(blocks, section(t.heading))
+	}
+	if t.body != "" {
+		blocks = append(blocks, section(t.body))
+	}
+	return append(blocks, sectionTail(index, s, t.hidden)...)
+}
+
+// sectionText is the mrkdwn of a section's heading and list.
+type sectionText struct {
+	// heading is a heading too long to share a block with the list; a
+	// shorter one starts body.
+	heading string
+	body    string
+	// hidden is how many list entries are not shown.
+	hidden int
+}
+
+// renderSectionText renders the heading and list of s, which depend only
+// on its Title, Text, Items and Total.
+func renderSectionText(s bot.Section) sectionText {
 	var head []string
 	if t := strings.TrimSpace(s.Title); t != "" {
 		head = append(head, "*"+fitEscaped(t, maxTitleText, nil)+"*")
@@ -169,25 +210,29 @@ func sectionBlocks(index int, s bot.Section) []slack.Block {
 	}
 	heading := strings.Join(head, "\n")
 
-	var blocks []slack.Block
 	if h := utf8.RuneCountInString(heading); h <= maxShortHeading {
 		// A short heading shares the list's block.
 		limit := maxSectionText
 		if h > 0 {
 			limit -= h + 1
 		}
-		list, hidden := listText(s, limit)
-		if parts := nonEmpty(heading, list); len(parts) > 0 {
-			blocks = append(blocks, section(strings.Join(parts, "\n")))
+		// The heading and the list, joined by a newline when both are
+		// there, built in one buffer.
+		b := make([]byte, 0, len(heading)+1+listSize(s))
+		b = append(b, heading...)
+		mark := len(b)
+		if len(b) > 0 {
+			b = append(b, '\n')
 		}
-		return append(blocks, sectionTail(index, s, hidden)...)
+		list := len(b)
+		b, hidden := appendList(b, s, limit)
+		if len(b) == list {
+			b = b[:mark]
+		}
+		return sectionText{body: string(b), hidden: hidden}
 	}
 	list, hidden := listText(s, maxSectionText)
-	blocks = append(blocks, section(heading))
-	if list != "" {
-		blocks = append(blocks, section(list))
-	}
-	return append(blocks, sectionTail(index, s, hidden)...)
+	return sectionText{heading: heading, body: list, hidden: hidden}
 }
 
 // sectionTail renders a section's fields and its "Show more" button.
@@ -195,8 +240,8 @@ func sectionTail(index int, s bot.Section, hidden int) []slack.Block {
 	var blocks []slack.Block
 	blocks = append(blocks, fieldBlocks(s.Fields)...)
 	if hidden > 0 && strings.TrimSpace(s.MoreAction) != "" {
-		if b := commandButton(actionMore+fmt.Sprint(index), bot.Button{
-			Text:   fmt.Sprintf("Show %d more", hidden),
+		if b := commandButton(actionMore+strconv.Itoa(index), bot.Button{
+			Text:   "Show " + strconv.Itoa(hidden) + " more",
 			Action: s.MoreAction,
 		}, false); b != nil {
 			blocks = append(blocks, slack.NewActionBlock("", b))
@@ -210,100 +255,158 @@ func sectionTail(index int, s bot.Section, hidden int) []slack.Block {
 // text and how many entries it left out, counting those beyond Items that
 // Total reports.
 func listText(s bot.Section, limit int) (string, int) {
+	b, hidden := appendList(make([]byte, 0, listSize(s)), s, limit)
+	return string(b), hidden
+}
+
+// listSize guesses the bytes of a section's list, for sizing buffers.
+func listSize(s bot.Section) int { return 128 * min(len(s.Items), listSizeHint) }
+
+// appendList appends listText(s, limit) to b.
+func appendList(b []byte, s bot.Section, limit int) ([]byte, int) {
 	total := max(s.Total, len(s.Items))
 	if total == 0 {
-		return "", 0
+		return b, 0
 	}
 	// Room for the longest "…and N more" line.
 	budget := limit - utf8.RuneCountInString(andMore(total)) - 1
-	var b strings.Builder
 	used, shown := 0, 0
 	for _, it := range s.Items {
-		line := itemLine(it)
-		n := utf8.RuneCountInString(line)
+		mark := len(b)
 		if used > 0 {
-			n++ // the newline
+			b = append(b, '\n')
 		}
+		b = appendItemLine(b, it)
+		n := utf8.RuneCount(b[mark:]) // the newline included
 		if used+n > budget {
+			b = b[:mark]
 			break
 		}
-		if used > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(line)
 		used += n
 		shown++
 	}
 	hidden := total - shown
 	if hidden > 0 {
 		if used > 0 {
-			b.WriteByte('\n')
+			b = append(b, '\n')
 		}
-		b.WriteString(andMore(hidden))
+		b = append(b, andMore(hidden)...)
 	}
-	return b.String(), hidden
+	return b, hidden
 }
 
-func nonEmpty(ss ...string) []string {
-	var out []string
-	for _, s := range ss {
-		if s != "" {
-			out = append(out, s)
+// listSizeHint is how many list entries a reply usually has, for sizing
+// buffers; bot/commands shows ten at a time.
+const listSizeHint = 10
+
+func andMore(n int) string { return "…and " + strconv.Itoa(n) + " more" }
+
+func moreCharacters(n int) string { return "…\n…and " + strconv.Itoa(n) + " more characters" }
+
+// isSlackID reports whether id is a Slack id starting with one of the
+// prefix bytes: the prefix, then 2 to 20 of A-Z and 0-9. User ids start
+// with U or W, channel ids with C or G.
+func isSlackID(id, prefixes string) bool {
+	if len(id) < 3 || len(id) > 21 || strings.IndexByte(prefixes, id[0]) < 0 {
+		return false
+	}
+	for i := 1; i < len(id); i++ {
+		if c := id[i]; (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			return false
 		}
 	}
-	return out
+	return true
 }
-
-func andMore(n int) string { return fmt.Sprintf("…and %d more", n) }
-
-func moreCharacters(n int) string { return fmt.Sprintf("…\n…and %d more characters", n) }
-
-var (
-	slackUserID    = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
-	slackChannelID = regexp.MustCompile(`^[CG][A-Z0-9]{2,20}$`)
-)
 
 // itemLine renders one list entry: "• <url|text> (<@U…>) — detail".
-func itemLine(it bot.Item) string {
+func itemLine(it bot.Item) string { return string(appendItemLine(nil, it)) }
+
+// appendItemLine appends itemLine(it) to dst.
+func appendItemLine(dst []byte, it bot.Item) []byte {
+	dst = append(dst, "• "...)
+	start := len(dst)
 	text := fitEscaped(strings.TrimSpace(it.Text), maxItemText, nil)
 	if u := linkTarget(it.URL); u != "" {
 		if text == "" {
 			text = fitEscaped(it.URL, maxItemText, nil)
 		}
-		text = "<" + u + "|" + text + ">"
+		dst = append(dst, '<')
+		dst = append(dst, u...)
+		dst = append(dst, '|')
+		dst = append(dst, text...)
+		dst = append(dst, '>')
+	} else {
+		dst = append(dst, text...)
 	}
-	if id := strings.TrimSpace(it.ChatUserID); slackUserID.MatchString(id) {
-		if text == "" {
-			text = "<@" + id + ">"
+	if id := strings.TrimSpace(it.ChatUserID); isSlackID(id, "UW") {
+		if len(dst) == start {
+			dst = append(dst, "<@"...)
+			dst = append(dst, id...)
+			dst = append(dst, '>')
 		} else {
-			text += " (<@" + id + ">)"
+			dst = append(dst, " (<@"...)
+			dst = append(dst, id...)
+			dst = append(dst, ">)"...)
 		}
 	}
-	if id := strings.TrimSpace(it.ChatChannelID); slackChannelID.MatchString(id) {
-		if text == "" {
-			text = "<#" + id + ">"
-		} else {
-			text += " <#" + id + ">"
+	if id := strings.TrimSpace(it.ChatChannelID); isSlackID(id, "CG") {
+		if len(dst) > start {
+			dst = append(dst, ' ')
 		}
+		dst = append(dst, "<#"...)
+		dst = append(dst, id...)
+		dst = append(dst, '>')
 	}
 	if d := strings.TrimSpace(it.Detail); d != "" {
-		text += " — " + fitEscaped(d, maxItemDetail, nil)
+		dst = append(dst, " — "...)
+		dst = append(dst, fitEscaped(d, maxItemDetail, nil)...)
 	}
-	return "• " + text
+	return dst
 }
 
 // linkTarget returns u escaped for use inside <…|…>, or "" when u is not an
 // http, https or mailto URL short enough to show.
 func linkTarget(raw string) string {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "mailto") {
-		return ""
+	raw = strings.TrimSpace(raw)
+	target := raw
+	if _, ok := plainWebURL(raw); !ok {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "mailto") {
+			return ""
+		}
+		target = u.String()
 	}
-	s := linkEscaper.Replace(u.String())
+	s := linkEscaper.Replace(target)
 	if utf8.RuneCountInString(s) > maxItemURL {
 		return ""
 	}
 	return s
+}
+
+// plainWebURL reports whether s is an http or https URL that url.Parse
+// reads, and URL.String writes back, unchanged, and returns its host: a
+// lowercase scheme, a host, and a path of letters, digits and - . _ ~ /
+// only. Most links are; they skip parsing, which rendering an answer spent
+// a good part of its time on. Other URLs are parsed.
+func plainWebURL(s string) (host string, ok bool) {
+	rest, ok := strings.CutPrefix(s, "https://")
+	if !ok {
+		if rest, ok = strings.CutPrefix(s, "http://"); !ok {
+			return "", false
+		}
+	}
+	for i := 0; i < len(rest); i++ {
+		switch c := rest[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '.', c == '_', c == '~', c == '/':
+		default:
+			return "", false
+		}
+	}
+	host, _, _ = strings.Cut(rest, "/")
+	if host == "" || strings.Contains(rest, "//") {
+		return "", false
+	}
+	return host, true
 }
 
 // actionElements renders command buttons, then link buttons, at most 25,
@@ -322,10 +425,10 @@ func actionElements(r bot.Reply, rerun *bot.Button) ([]slack.BlockElement, int) 
 		add(commandButton(actionForm, *rerun, true))
 	}
 	for i, b := range r.Buttons {
-		add(commandButton(actionRun+fmt.Sprint(i), b, false))
+		add(commandButton(actionRun+strconv.Itoa(i), b, false))
 	}
 	for i, l := range r.Links {
-		add(linkButton(actionLink+fmt.Sprint(i), l))
+		add(linkButton(actionLink+strconv.Itoa(i), l))
 	}
 	return els, dropped
 }
@@ -337,15 +440,15 @@ func commandButton(actionID string, b bot.Button, mention bool) *slack.ButtonBlo
 	if action == "" {
 		return nil
 	}
-	value, err := json.Marshal(buttonValue{Action: action, Shared: b.Shared, Mention: mention})
-	if err != nil || utf8.RuneCount(value) > maxButtonValue {
+	value := buttonValue{Action: action, Shared: b.Shared, Mention: mention}.encode()
+	if utf8.RuneCountInString(value) > maxButtonValue {
 		return nil
 	}
 	label := strings.TrimSpace(b.Text)
 	if label == "" {
 		label = action
 	}
-	el := slack.NewButtonBlockElement(cut(actionID, maxActionID), string(value), plainText(cut(label, maxButtonText)))
+	el := slack.NewButtonBlockElement(cut(actionID, maxActionID), value, plainText(cut(label, maxButtonText)))
 	switch b.Style {
 	case "primary":
 		el.Style = slack.StylePrimary
@@ -358,16 +461,24 @@ func commandButton(actionID string, b bot.Button, mention bool) *slack.ButtonBlo
 // linkButton returns a button that opens l.URL, or nil when the URL is not
 // http(s) or too long for a button.
 func linkButton(actionID string, l bot.Link) *slack.ButtonBlockElement {
-	u, err := url.Parse(strings.TrimSpace(l.URL))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || utf8.RuneCountInString(u.String()) > maxButtonURL {
+	target := strings.TrimSpace(l.URL)
+	host, ok := plainWebURL(target)
+	if !ok {
+		u, err := url.Parse(target)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+			return nil
+		}
+		target, host = u.String(), u.Host
+	}
+	if utf8.RuneCountInString(target) > maxButtonURL {
 		return nil
 	}
 	label := strings.TrimSpace(l.Text)
 	if label == "" {
-		label = u.Host
+		label = host
 	}
 	el := slack.NewButtonBlockElement(cut(actionID, maxActionID), "", plainText(cut(label, maxButtonText)))
-	el.URL = u.String()
+	el.URL = target
 	return el
 }
 
@@ -389,35 +500,57 @@ func contextElements(footer string, notes []string) []slack.MixedElement {
 // readers and clients without Block Kit show. Mentions are left out so that
 // a list of owners does not notify them.
 func fallbackText(r bot.Reply) string {
-	var lines []string
+	// The lines, trimmed, one a line, non-empty ones only.
+	b := make([]byte, 0, 512)
 	add := func(s string) {
 		if s = strings.TrimSpace(s); s != "" {
-			lines = append(lines, s)
+			if len(b) > 0 {
+				b = append(b, '\n')
+			}
+			b = append(b, s...)
 		}
+	}
+	addField := func(f bot.Field) {
+		name, value := strings.TrimSpace(f.Name), strings.TrimSpace(f.Value)
+		if name != "" && value != "" {
+			add(name)
+			b = append(b, ": "...)
+			b = append(b, value...)
+			return
+		}
+		add(name + value) // one of them is empty: no copy
 	}
 	add(r.Title)
 	add(r.Text)
 	for _, f := range r.Fields {
-		add(fieldLine(f))
+		addField(f)
 	}
 	for _, s := range r.Sections {
 		add(s.Title)
 		add(s.Text)
 		for _, f := range s.Fields {
-			add(fieldLine(f))
+			addField(f)
 		}
 		for _, it := range s.Items {
-			line := "• " + it.Text
-			if it.Detail != "" {
-				line += " — " + it.Detail
+			// "• text — detail", trimmed: the bullet is never space, so
+			// only the end can be.
+			mark := len(b)
+			if len(b) > 0 {
+				b = append(b, '\n')
 			}
-			add(line)
+			b = append(b, "• "...)
+			b = append(b, it.Text...)
+			if it.Detail != "" {
+				b = append(b, " — "...)
+				b = append(b, it.Detail...)
+			}
+			b = b[:mark+len(bytes.TrimRightFunc(b[mark:], unicode.IsSpace))]
 		}
 		if hidden := max(s.Total, len(s.Items)) - len(s.Items); hidden > 0 {
 			add(andMore(hidden))
 		}
 	}
-	text := strings.Join(lines, "\n")
+	text := string(b)
 	if text == "" {
 		text = strings.TrimSpace(r.Footer)
 	}
@@ -425,14 +558,6 @@ func fallbackText(r bot.Reply) string {
 		text = "(no text)"
 	}
 	return fitEscaped(text, maxFallbackText, nil)
-}
-
-func fieldLine(f bot.Field) string {
-	name, value := strings.TrimSpace(f.Name), strings.TrimSpace(f.Value)
-	if name == "" || value == "" {
-		return name + value
-	}
-	return name + ": " + value
 }
 
 var (
@@ -450,7 +575,7 @@ func escape(s string) string { return mrkdwnEscaper.Replace(s) }
 // a line break or space in the last fifth of the text kept.
 func fitEscaped(s string, limit int, more func(n int) string) string {
 	e := escape(s)
-	if utf8.RuneCountInString(e) <= limit {
+	if len(e) <= limit || utf8.RuneCountInString(e) <= limit {
 		return e
 	}
 	runes := []rune(s)
@@ -484,7 +609,7 @@ func fitEscaped(s string, limit int, more func(n int) string) string {
 
 // cut shortens plain text to at most limit runes, ending a cut text with "…".
 func cut(s string, limit int) string {
-	if utf8.RuneCountInString(s) <= limit {
+	if len(s) <= limit || utf8.RuneCountInString(s) <= limit {
 		return s
 	}
 	runes := []rune(s)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -424,4 +425,26 @@ func TestFormView_Limits(t *testing.T) {
 	if err == nil {
 		t.Errorf("formView with 3000-character state: error = nil, want one (private_metadata limit)")
 	}
+}
+
+// A URL plainWebURL lets skip parsing is one url.Parse reads as an http(s)
+// URL with that host and URL.String writes back unchanged.
+func FuzzPlainWebURL(f *testing.F) {
+	for _, s := range []string{"https://github.com/acme/payments-api", "http://x.example", "https://a//b", "https://a/./b/../c", "HTTPS://A/B",
+		"https://x_y~z.example/-._~", "https:///path", "https://a:80/b", "https://a/b?c#d", "mailto:a@b", "https://", "http://[::1]/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		host, ok := plainWebURL(s)
+		if !ok {
+			return
+		}
+		u, err := url.Parse(s)
+		if err != nil {
+			t.Fatalf("plainWebURL(%q) = %q, true; url.Parse: %v", s, host, err)
+		}
+		if (u.Scheme != "http" && u.Scheme != "https") || u.Host != host || u.String() != s {
+			t.Fatalf("plainWebURL(%q) = %q, true; url.Parse gives scheme %q host %q, String %q", s, host, u.Scheme, u.Host, u.String())
+		}
+	})
 }

@@ -6,10 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"hash"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -55,7 +57,19 @@ const (
 // verify checks that body was signed by Slack with secret at a time within
 // maxSkew of now. It returns nil or a rejection.
 func verify(secret Secret, h http.Header, body []byte, now time.Time) error {
-	if secret == "" {
+	return (&verifier{secret: secret}).verify(h, body, now)
+}
+
+// verifier checks signatures made with one secret, reusing its HMAC state
+// from request to request. It is safe for concurrent use.
+type verifier struct {
+	secret Secret
+	macs   sync.Pool // of hash.Hash keyed with secret
+}
+
+// verify is the package's verify with v's secret.
+func (v *verifier) verify(h http.Header, body []byte, now time.Time) error {
+	if v.secret == "" {
 		return rejectNotConfigured
 	}
 	sig, ts := h.Get("X-Slack-Signature"), h.Get("X-Slack-Request-Timestamp")
@@ -70,10 +84,36 @@ func verify(secret Secret, h http.Header, body []byte, now time.Time) error {
 	if skew := now.Unix() - sec; skew > int64(maxSkew/time.Second) || skew < -int64(maxSkew/time.Second) {
 		return rejectStaleTimestamp
 	}
-	if !hmac.Equal([]byte(sig), []byte(Sign(secret, ts, body))) {
+	if !v.signed(sig, ts, body) {
 		return rejectBadSignature
 	}
 	return nil
+}
+
+// signed reports whether sig is Sign(v.secret, ts, body), comparing in
+// constant time.
+func (v *verifier) signed(sig, ts string, body []byte) bool {
+	const prefix = "v0="
+	if len(sig) != len(prefix)+2*sha256.Size || sig[:len(prefix)] != prefix {
+		return false
+	}
+	mac, ok := v.macs.Get().(hash.Hash)
+	if !ok {
+		mac = hmac.New(sha256.New, []byte(v.secret))
+	}
+	mac.Reset()
+	mac.Write(append(append(append(make([]byte, 0, 24), "v0:"...), ts...), ':'))
+	mac.Write(body)
+	var sum [sha256.Size]byte
+	mac.Sum(sum[:0])
+	v.macs.Put(mac)
+	var want [2 * sha256.Size]byte
+	hex.Encode(want[:], sum[:])
+	diff := byte(0)
+	for i, c := range want {
+		diff |= c ^ sig[len(prefix)+i]
+	}
+	return diff == 0
 }
 
 // verified reads the raw body, verifies it and only then calls next with it.
@@ -89,7 +129,7 @@ func (a *Adapter) verified(next func(w http.ResponseWriter, r *http.Request, bod
 			http.Error(w, "cannot read body", http.StatusBadRequest)
 			return
 		}
-		if err := verify(a.opts.SigningSecret, r.Header, body, a.opts.Now()); err != nil {
+		if err := a.verifier.verify(r.Header, body, a.opts.Now()); err != nil {
 			a.reject(w, r, err, http.StatusUnauthorized)
 			return
 		}

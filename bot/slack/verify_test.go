@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -308,4 +309,30 @@ func FuzzHandler(f *testing.F) {
 			t.Fatalf("%s signed answered %d, want 200 or 400", path, rec.Code)
 		}
 	})
+}
+
+// A verifier reuses its HMAC state: a refused request must leave nothing
+// behind that changes the next answer, from any goroutine.
+func TestVerifier_ReusesState(t *testing.T) {
+	v := &verifier{secret: testSecret}
+	now := time.Unix(1531420618, 0)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 50 {
+				body := []byte(fmt.Sprintf("payload=%d-%d", g, i))
+				h := http.Header{}
+				h.Set("X-Slack-Request-Timestamp", vectorTimestamp)
+				h.Set("X-Slack-Signature", Sign(testSecret, vectorTimestamp, body))
+				if err := v.verify(h, body, now); err != nil {
+					t.Errorf("verify(signed %q) = %v, want nil", body, err)
+				}
+				h.Set("X-Slack-Signature", Sign("other-secret", vectorTimestamp, body))
+				if err := v.verify(h, body, now); err != rejectBadSignature {
+					t.Errorf("verify(%q signed with another secret) = %v, want %v", body, err, rejectBadSignature)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

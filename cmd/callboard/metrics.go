@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,6 +25,20 @@ type metrics struct {
 	syncErrors     prometheus.Counter
 	syncDuration   prometheus.Histogram
 	requestsDenied *prometheus.CounterVec
+
+	// observers caches the series of each platform, command and status:
+	// looking them up by label values hashes the labels on every command.
+	observers sync.Map // commandSeries → commandObservers
+}
+
+type commandSeries struct {
+	platform, command string
+	status            bot.Status
+}
+
+type commandObservers struct {
+	count   prometheus.Counter
+	latency prometheus.Observer
 }
 
 var _ bot.Observer = (*metrics)(nil)
@@ -65,8 +80,18 @@ func newMetrics() *metrics {
 
 // ObserveCommand records one routed input.
 func (m *metrics) ObserveCommand(platform, command string, status bot.Status, elapsed time.Duration) {
-	m.commands.WithLabelValues(platform, command, status.String()).Inc()
-	m.latency.WithLabelValues(platform, command).Observe(elapsed.Seconds())
+	key := commandSeries{platform, command, status}
+	v, ok := m.observers.Load(key)
+	if !ok {
+		// Commands are registered ones or "unknown", so the series are few.
+		v, _ = m.observers.LoadOrStore(key, commandObservers{
+			count:   m.commands.WithLabelValues(platform, command, status.String()),
+			latency: m.latency.WithLabelValues(platform, command),
+		})
+	}
+	o := v.(commandObservers)
+	o.count.Inc()
+	o.latency.Observe(elapsed.Seconds())
 }
 
 // Rejected records a webhook request refused before processing.
