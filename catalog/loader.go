@@ -107,26 +107,8 @@ func (l *Loader) Load(ctx context.Context, prev *Snapshot) (*LoadResult, error) 
 	prevProblems := map[string]Problems{}
 	prevOwner := map[string]string{}
 	if prev != nil {
-		for _, f := range prev.Files {
-			prevFiles[f.Path] = f
-		}
-		for _, e := range prev.Entities {
-			prevEntities[e.Origin.File] = append(prevEntities[e.Origin.File], e)
-			prevOwner[e.Key()] = e.Origin.File
-		}
-		for _, e := range prev.shadowed {
-			prevEntities[e.Origin.File] = append(prevEntities[e.Origin.File], e)
-		}
-		for _, p := range prev.Problems {
-			switch {
-			case p.Code == "":
-				prevProblems[p.File] = append(prevProblems[p.File], p)
-			case p.Code == CodeConflict && prev.shadowed == nil:
-				// A stored snapshot lacks the copies that lost a
-				// conflict, so their files cannot be reused whole.
-				delete(prevFiles, p.File)
-			}
-		}
+		x := prev.files()
+		prevFiles, prevEntities, prevProblems, prevOwner = x.states, x.entities, x.problems, x.owner
 	}
 
 	res := &LoadResult{}
@@ -147,12 +129,14 @@ func (l *Loader) Load(ctx context.Context, prev *Snapshot) (*LoadResult, error) 
 			return nil, fmt.Errorf("load catalog: %w", err)
 		}
 		var wave []*loadedFile
+		slab := make([]loadedFile, 0, len(items)) // one allocation per wave
 		for _, it := range items {
 			if visited[it.abs] {
 				continue
 			}
 			visited[it.abs] = true
-			wave = append(wave, &loadedFile{item: it})
+			slab = append(slab, loadedFile{item: it})
+			wave = append(wave, &slab[len(slab)-1])
 		}
 		l.readWave(ctx, wave, prevFiles, prevEntities, prevProblems)
 		items = nil
@@ -283,8 +267,10 @@ func (l *Loader) readFile(f *loadedFile, buf []byte, prevFiles map[string]FileSt
 	f.state = FileState{Path: it.display, Size: info.Size(), ModTime: info.ModTime().UnixNano()}
 	if old, ok := prevFiles[it.display]; ok && old == f.state {
 		f.reused = true
-		f.entities = prevEntities[it.display]
-		f.problems = prevProblems[it.display]
+		// Clipped: the lists belong to the previous snapshot's index,
+		// which later loads read too; an append must copy.
+		f.entities = slices.Clip(prevEntities[it.display])
+		f.problems = slices.Clip(prevProblems[it.display])
 		l.annotate(f)
 		return buf
 	}
@@ -777,7 +763,7 @@ func globFiles(pattern string) ([]fileMatch, error) {
 				next = append(next, filepath.Join(d, seg))
 				continue
 			}
-			entries, err := os.ReadDir(d)
+			entries, err := readDirUnsorted(d)
 			if err != nil {
 				continue
 			}
@@ -828,6 +814,17 @@ func globFiles(pattern string) ([]fileMatch, error) {
 	}
 	slices.SortFunc(out, func(a, b fileMatch) int { return strings.Compare(a.path, b.path) })
 	return out, nil
+}
+
+// readDirUnsorted is os.ReadDir without the sort: the matches are sorted
+// once at the end, and a folder of 100,000 components is a large sort.
+func readDirUnsorted(dir string) ([]fs.DirEntry, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.ReadDir(-1)
 }
 
 // walkMatch walks below dir for files matching pat, which starts with **.
