@@ -25,6 +25,7 @@ bench: ## benchmarks on generated organisations of 10,000 and 100,000 components
 	$(GO) test -run='^$$' -bench=. -benchtime=1x -timeout=60m ./catalog/ ./catalog/boltstore/
 	$(GO) test -run='^$$' -bench=. -benchmem -timeout=30m ./bot/...
 	$(GO) test -run='^$$' -bench=ServeSlackLoad -benchtime=1x -timeout=30m ./cmd/callboard/
+	$(GO) test -run='^$$' -bench=SlackCommand -cpu=1 -benchtime=30000x ./cmd/callboard/
 
 fuzz: ## run each fuzz target for FUZZTIME
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./catalog/
