@@ -194,30 +194,98 @@ func (ix *Index) Search(query string, limit int) ([]Hit, int) {
 // keeps a trigram index over the distinct lowercase names: an edit changes
 // at most three trigrams, so any name within distance d shares at least one
 // of the query's 3d+1 rarest trigrams, and only those postings are scanned.
+//
+// Trigrams of ASCII characters, nearly all of them, are packed into 21 bits
+// and their postings kept in one array, built by a radix sort of (trigram,
+// name) pairs: a map append per trigram of every name took most of the
+// index's build time. Other trigrams are in a map.
 type nameIndex struct {
-	names    []string // distinct lowercase names, sorted
-	trigrams map[trigram][]int32
+	names []string // distinct lowercase names, sorted
+	keys  []uint32 // distinct packed ASCII trigrams, sorted
+	offs  []int32  // the postings of keys[i] are ids[offs[i]:offs[i+1]]
+	ids   []int32  // name positions, ascending within a trigram
+	other map[trigram][]int32
 }
 
 // trigram packs three runes (21 bits each) into one map key, which avoids
 // a string per trigram when indexing hundreds of thousands of names.
 type trigram uint64
 
+// packASCII packs a trigram of ASCII characters into 21 bits.
+func packASCII(tg trigram) (uint32, bool) {
+	a, b, c := tg>>42, tg>>21&(1<<21-1), tg&(1<<21-1)
+	if a|b|c >= 128 {
+		return 0, false
+	}
+	return uint32(a<<14 | b<<7 | c), true
+}
+
+// postings returns the positions of the names with trigram tg.
+func (ni *nameIndex) postings(tg trigram) []int32 {
+	p, ok := packASCII(tg)
+	if !ok {
+		return ni.other[tg]
+	}
+	i, found := slices.BinarySearch(ni.keys, p)
+	if !found {
+		return nil
+	}
+	return ni.ids[ni.offs[i]:ni.offs[i+1]]
+}
+
 func newNameIndex(byName map[string][]*Entity) *nameIndex {
-	ni := &nameIndex{names: make([]string, 0, len(byName)), trigrams: make(map[trigram][]int32, 1<<16)}
+	ni := &nameIndex{names: make([]string, 0, len(byName)), other: map[trigram][]int32{}}
 	for n := range byName {
 		ni.names = append(ni.names, n)
 	}
 	sort.Strings(ni.names)
 	var runes []rune
 	var tgs []trigram
+	var pairs []uint64 // packed trigram << 32 | name position, in name order
 	for i, n := range ni.names {
 		runes, tgs = appendUniqueTrigrams(runes[:0], tgs[:0], n)
 		for _, tg := range tgs {
-			ni.trigrams[tg] = append(ni.trigrams[tg], int32(i))
+			if p, ok := packASCII(tg); ok {
+				pairs = append(pairs, uint64(p)<<32|uint64(i))
+			} else {
+				ni.other[tg] = append(ni.other[tg], int32(i))
+			}
 		}
 	}
+	pairs = radixSortTrigrams(pairs)
+	ni.ids = make([]int32, len(pairs))
+	for i, pr := range pairs {
+		if k := uint32(pr >> 32); len(ni.keys) == 0 || ni.keys[len(ni.keys)-1] != k {
+			ni.keys = append(ni.keys, k)
+			ni.offs = append(ni.offs, int32(i))
+		}
+		ni.ids[i] = int32(pr)
+	}
+	ni.offs = append(ni.offs, int32(len(pairs)))
 	return ni
+}
+
+// radixSortTrigrams sorts pairs by their packed trigram (bits 32 to 52),
+// stably: three passes of seven bits. Pairs come in name order, so the
+// names of a trigram stay ascending.
+func radixSortTrigrams(pairs []uint64) []uint64 {
+	tmp := make([]uint64, len(pairs))
+	for shift := uint(32); shift < 53; shift += 7 {
+		var count [129]int
+		for _, p := range pairs {
+			count[(p>>shift)&127+1]++
+		}
+		for i := 1; i < len(count); i++ {
+			count[i] += count[i-1]
+		}
+		for _, p := range pairs {
+			b := (p >> shift) & 127
+			tmp[count[b]] = p
+			count[b]++
+		}
+		pairs, tmp = tmp, pairs
+	}
+	return pairs
 }
 
 // appendUniqueTrigrams appends the distinct trigrams of s, sorted, to tgs;
@@ -267,19 +335,19 @@ func (ix *Index) Suggest(name string, n int) []string {
 	// name (a byte per name, not a map: common-looking names can have
 	// thousands of candidates) and check only names with enough of them.
 	tgs := uniqueTrigrams(q)
-	sort.Slice(tgs, func(i, j int) bool { return len(ni.trigrams[tgs[i]]) < len(ni.trigrams[tgs[j]]) })
+	sort.Slice(tgs, func(i, j int) bool { return len(ni.postings(tgs[i])) < len(ni.postings(tgs[j])) })
 	k := min(len(tgs), 3*maxD+2)
 	tgs = tgs[:k]
 	need := max(1, k-3*maxD)
 	counts := make([]uint8, len(ni.names))
 	for _, tg := range tgs {
-		for _, id := range ni.trigrams[tg] {
+		for _, id := range ni.postings(tg) {
 			counts[id]++
 		}
 	}
 	ascii := isASCII(q)
 	for _, tg := range tgs {
-		for _, id := range ni.trigrams[tg] {
+		for _, id := range ni.postings(tg) {
 			if int(counts[id]) < need {
 				continue
 			}
