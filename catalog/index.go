@@ -52,13 +52,21 @@ func NewIndex(entities []*Entity, problems Problems, syncedAt time.Time) *Index 
 		annotated: make(map[annotation][]*Entity),
 		emails:    make(map[string][]*Entity),
 	}
-	// The text index needs only the sorted entities: build it beside the
-	// maps below.
+	// The text index needs only the sorted entities and the name index
+	// only byName: both are built beside the maps below.
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		ix.text = newTextIndex(entities)
+	}()
+	for _, e := range entities {
+		ln := strings.ToLower(e.Metadata.Name)
+		ix.byName[ln] = append(ix.byName[ln], e)
+	}
+	go func() {
+		defer wg.Done()
+		ix.names = newNameIndex(ix.byName)
 	}()
 	for _, e := range entities {
 		if e.Kind == KindUser || e.Kind == KindGroup {
@@ -70,15 +78,12 @@ func NewIndex(entities []*Entity, problems Problems, syncedAt time.Time) *Index 
 			}
 		}
 		ix.byKey[e.Key()] = e
-		ln := strings.ToLower(e.Metadata.Name)
-		ix.byName[ln] = append(ix.byName[ln], e)
 		for _, r := range e.Relations {
 			if r.Type == RelOwnedBy {
 				ix.ownedBy[r.TargetRef] = append(ix.ownedBy[r.TargetRef], e)
 			}
 		}
 	}
-	ix.names = newNameIndex(ix.byName)
 	wg.Wait()
 	return ix
 }

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -36,11 +37,52 @@ func (t *textIndex) lookup(word string) []posting {
 }
 
 func newTextIndex(entities []*Entity) *textIndex {
+	// Two halves are indexed in parallel and merged: the words of a large
+	// catalog are most of the work of building an Index.
+	half := len(entities) / 2
+	var a, b textPart
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		b = indexWords(entities[half:], int32(half))
+	}()
+	a = indexWords(entities[:half], 0)
+	wg.Wait()
+	for bid, w := range b.vocab {
+		if id, ok := a.ids[w]; ok {
+			a.lists[id] = append(a.lists[id], b.lists[bid]...) // b's positions follow a's
+			continue
+		}
+		a.ids[w] = int32(len(a.vocab))
+		a.vocab = append(a.vocab, w)
+		a.lists = append(a.lists, b.lists[bid])
+	}
+	order := make([]int32, len(a.vocab))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(x, y int32) int { return strings.Compare(a.vocab[x], a.vocab[y]) })
+	t := &textIndex{entities: entities, words: make([]string, len(order)), postings: make([][]posting, len(order))}
+	for i, id := range order {
+		t.words[i], t.postings[i] = a.vocab[id], slices.Clip(a.lists[id])
+	}
+	return t
+}
+
+// textPart indexes the words of a run of entities: vocab[id] is a word,
+// lists[id] its postings, ids the way back.
+type textPart struct {
+	ids   map[string]int32
+	vocab []string
+	lists [][]posting
+}
+
+// indexWords indexes entities, the first of which is at position base.
+func indexWords(entities []*Entity, base int32) textPart {
 	// Words get numbers as they are met: one map lookup per word of the
 	// text, and each word is allocated once however many entities use it.
-	ids := make(map[string]int32, len(entities))
-	var vocab []string
-	var lists [][]posting
+	x := textPart{ids: make(map[string]int32, len(entities))}
 	type use struct {
 		id     int32
 		weight uint8
@@ -48,13 +90,13 @@ func newTextIndex(entities []*Entity) *textIndex {
 	var seen []use // the current entity's words, each with its best weight
 	var buf []byte
 	mark := func(word []byte, w uint8) {
-		id, ok := ids[string(word)]
+		id, ok := x.ids[string(word)]
 		if !ok {
-			id = int32(len(vocab))
+			id = int32(len(x.vocab))
 			s := string(word)
-			ids[s] = id
-			vocab = append(vocab, s)
-			lists = append(lists, nil)
+			x.ids[s] = id
+			x.vocab = append(x.vocab, s)
+			x.lists = append(x.lists, nil)
 		}
 		for i := range seen {
 			if seen[i].id == id {
@@ -97,19 +139,10 @@ func newTextIndex(entities []*Entity) *textIndex {
 		}
 		note(e.Metadata.Description, weightDesc)
 		for _, u := range seen {
-			lists[u.id] = append(lists[u.id], posting{int32(i), u.weight})
+			x.lists[u.id] = append(x.lists[u.id], posting{base + int32(i), u.weight})
 		}
 	}
-	order := make([]int32, len(vocab))
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(vocab[a], vocab[b]) })
-	t := &textIndex{entities: entities, words: make([]string, len(order)), postings: make([][]posting, len(order))}
-	for i, id := range order {
-		t.words[i], t.postings[i] = vocab[id], slices.Clip(lists[id])
-	}
-	return t
+	return x
 }
 
 // words splits text into lowercase words at anything but letters and digits;
@@ -235,13 +268,15 @@ func (ni *nameIndex) postings(tg trigram) []int32 {
 
 func newNameIndex(byName map[string][]*Entity) *nameIndex {
 	ni := &nameIndex{names: make([]string, 0, len(byName)), other: map[trigram][]int32{}}
+	size := 0
 	for n := range byName {
 		ni.names = append(ni.names, n)
+		size += len(n) // at least the number of trigrams
 	}
-	sort.Strings(ni.names)
+	slices.Sort(ni.names)
 	var runes []rune
 	var tgs []trigram
-	var pairs []uint64 // packed trigram << 32 | name position, in name order
+	pairs := make([]uint64, 0, size) // packed trigram << 32 | name position, in name order
 	for i, n := range ni.names {
 		runes, tgs = appendUniqueTrigrams(runes[:0], tgs[:0], n)
 		for _, tg := range tgs {
