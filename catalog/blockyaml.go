@@ -386,39 +386,39 @@ func (d *blockDecoder) scalar(li, at, parent int) *yaml.Node {
 	case '|', '>':
 		return d.blockScalar(li, at, parent)
 	case '"':
-		close := at + 1
-		for close < end && t[close] != '"' {
-			if t[close] == '\\' {
+		quote := at + 1
+		for quote < end && t[quote] != '"' {
+			if t[quote] == '\\' {
 				decline()
 			}
-			close++
+			quote++
 		}
-		if close == end {
+		if quote == end {
 			decline()
 		}
-		n = d.node(yaml.ScalarNode, yaml.DoubleQuotedStyle, "!!str", d.str(at+1, close), li, at)
-		after = close + 1
+		n = d.node(yaml.ScalarNode, yaml.DoubleQuotedStyle, "!!str", d.str(at+1, quote), li, at)
+		after = quote + 1
 	case '\'':
-		close, escaped := at+1, false
+		quote, escaped := at+1, false
 		for {
-			for close < end && t[close] != '\'' {
-				close++
+			for quote < end && t[quote] != '\'' {
+				quote++
 			}
-			if close+1 < end && t[close+1] == '\'' {
-				close, escaped = close+2, true
+			if quote+1 < end && t[quote+1] == '\'' {
+				quote, escaped = quote+2, true
 				continue
 			}
 			break
 		}
-		if close >= end {
+		if quote >= end {
 			decline()
 		}
-		v := d.str(at+1, close)
+		v := d.str(at+1, quote)
 		if escaped {
 			v = strings.ReplaceAll(v, "''", "'")
 		}
 		n = d.node(yaml.ScalarNode, yaml.SingleQuotedStyle, "!!str", v, li, at)
-		after = close + 1
+		after = quote + 1
 	case '[', '{':
 		// Only an empty flow collection, as in "children: []".
 		if at+1 == end || t[at+1] != c+2 {

@@ -139,6 +139,10 @@ func (l *Loader) Load(ctx context.Context, prev *Snapshot) (*LoadResult, error) 
 			wave = append(wave, &slab[len(slab)-1])
 		}
 		l.readWave(ctx, wave, prevFiles, prevEntities, prevProblems)
+		if err := ctx.Err(); err != nil {
+			// The wave stopped part way: what it has is no catalog.
+			return nil, fmt.Errorf("load catalog: %w", err)
+		}
 		items = nil
 		for _, f := range wave {
 			if f.skip {
@@ -274,40 +278,55 @@ func (l *Loader) readFile(f *loadedFile, buf []byte, prevFiles map[string]FileSt
 		l.annotate(f)
 		return buf
 	}
-	data, err := readInto(buf, it.abs, info.Size())
-	if err != nil {
+	data, info, err := readInto(buf, it.abs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		// Gone since a glob saw it: as if the glob had not.
+		f.missing = true
+		if !it.optional {
+			f.problems = append(f.problems, l.missing(it, err))
+		}
+		return buf
+	case err != nil:
 		f.problems = append(f.problems, Problem{File: it.display, Doc: -1, Severity: SeverityError, Message: fmt.Sprintf("cannot read: %v", unwrapPathError(err))})
 		return buf
 	}
+	// The state recorded is that of the version read.
+	f.state = FileState{Path: it.display, Size: info.Size(), ModTime: info.ModTime().UnixNano()}
 	l.parseData(f, data)
 	return data[:0]
 }
 
-// readInto reads a file whose size a stat just gave into buf, growing it.
-// It stops at that size without asking for the end of the file (a read
-// fewer per file): the stat describes the version the catalog records. A
-// file that shrank since is read to its end.
-func readInto(buf []byte, path string, size int64) ([]byte, error) {
+// readInto reads a file into buf, growing it, and returns its stat. It
+// reads up to the size the stat gives without asking for the end of the
+// file (a read fewer per file), so what it returns is the version the
+// stat describes; a file that shrank since is read to its end.
+func readInto(buf []byte, path string) ([]byte, fs.FileInfo, error) {
 	file, err := os.Open(path)
 	if err != nil {
-		return buf, err
+		return buf, nil, err
 	}
 	defer file.Close()
-	if want := int(size) + 512; cap(buf) < want {
+	info, err := file.Stat()
+	if err != nil {
+		return buf, nil, err
+	}
+	size := int(info.Size())
+	if want := size + 512; cap(buf) < want {
 		buf = make([]byte, 0, want)
 	}
 	buf = buf[:0]
-	for len(buf) < int(size) {
+	for len(buf) < size {
 		n, err := file.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
 		switch {
 		case err == io.EOF:
-			return buf, nil
+			return buf, info, nil
 		case err != nil:
-			return buf, err
+			return buf, nil, err
 		}
 	}
-	return buf[:size], nil
+	return buf[:size], info, nil
 }
 
 // keepLastGood keeps the previous version of entities a changed file no

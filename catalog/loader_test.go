@@ -2,11 +2,13 @@ package catalog_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -903,5 +905,41 @@ func TestLoader_Load_Canceled(t *testing.T) {
 	cancel()
 	if _, err := (&catalog.Loader{Roots: []string{dir}}).Load(ctx, nil); err == nil {
 		t.Error("Load() with a canceled context succeeded, want an error")
+	}
+}
+
+// endsAfter is a context whose Err turns to Canceled after n calls.
+type endsAfter struct {
+	context.Context
+	n atomic.Int32
+}
+
+func (c *endsAfter) Err() error {
+	if c.n.Add(-1) < 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestLoader_Load_CanceledMidWave ends the context while a wave of files
+// is being read: Load must fail, not return the files read so far as the
+// catalog.
+func TestLoader_Load_CanceledMidWave(t *testing.T) {
+	files := map[string]string{}
+	for i := range 40 {
+		files[fmt.Sprintf("c%02d/catalog-info.yaml", i)] = componentYAML(fmt.Sprintf("c%02d", i), "team")
+	}
+	dir := writeTree(t, t.TempDir(), files)
+	for _, checks := range []int{1, 2, 5, 20} {
+		ctx := &endsAfter{Context: context.Background()}
+		ctx.n.Store(int32(checks))
+		res, err := (&catalog.Loader{Roots: []string{dir}}).Load(ctx, nil)
+		if !errors.Is(err, context.Canceled) {
+			n := 0
+			if res != nil {
+				n = len(res.Entities)
+			}
+			t.Errorf("context ending after %d checks: Load() = %d entities, error %v; want context.Canceled", checks, n, err)
+		}
 	}
 }

@@ -13,24 +13,20 @@ func TestReadInto(t *testing.T) {
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []struct {
-		name string
-		size int64
-		buf  []byte
-		want string
-	}{
-		{"as stat'ed", int64(len(text)), nil, text},
-		{"into a small buffer", int64(len(text)), make([]byte, 3, 10), text},
-		{"grown since the stat", 100, nil, text[:100]},
-		{"shrunk since the stat", int64(len(text)) + 5000, nil, text},
-		{"empty at the stat", 0, nil, ""},
-	} {
-		got, err := readInto(c.buf, path, c.size)
-		if err != nil || string(got) != c.want {
-			t.Errorf("%s: readInto = %d bytes, %v; want %d bytes", c.name, len(got), err, len(c.want))
+	for _, buf := range [][]byte{nil, make([]byte, 3, 10), make([]byte, 0, 1<<16)} {
+		got, info, err := readInto(buf, path)
+		if err != nil || string(got) != text || info == nil || info.Size() != int64(len(text)) {
+			t.Errorf("readInto into a buffer of %d: %d bytes, %v; want %d bytes and its stat", cap(buf), len(got), err, len(text))
 		}
 	}
-	if _, err := readInto(nil, filepath.Join(t.TempDir(), "missing.yaml"), 10); !os.IsNotExist(err) {
+	empty := filepath.Join(t.TempDir(), "empty.yaml")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := readInto(nil, empty); err != nil || len(got) != 0 {
+		t.Errorf("empty file: %q, %v", got, err)
+	}
+	if _, _, err := readInto(nil, filepath.Join(t.TempDir(), "missing.yaml")); !os.IsNotExist(err) {
 		t.Errorf("missing file: error %v, want not-exist", err)
 	}
 }

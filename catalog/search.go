@@ -88,6 +88,10 @@ func indexWords(entities []*Entity, base int32) textPart {
 		weight uint8
 	}
 	var seen []use // the current entity's words, each with its best weight
+	// at[id] is where word id is in seen, valid when lastIn[id] is the
+	// current entity's number plus one: no scan of seen per word.
+	var at, lastIn []int32
+	cur := int32(0)
 	var buf []byte
 	mark := func(word []byte, w uint8) {
 		id, ok := x.ids[string(word)]
@@ -97,13 +101,13 @@ func indexWords(entities []*Entity, base int32) textPart {
 			x.ids[s] = id
 			x.vocab = append(x.vocab, s)
 			x.lists = append(x.lists, nil)
+			at, lastIn = append(at, 0), append(lastIn, 0)
 		}
-		for i := range seen {
-			if seen[i].id == id {
-				seen[i].weight = max(seen[i].weight, w)
-				return
-			}
+		if lastIn[id] == cur {
+			seen[at[id]].weight = max(seen[at[id]].weight, w)
+			return
 		}
+		lastIn[id], at[id] = cur, int32(len(seen))
 		seen = append(seen, use{id, w})
 	}
 	note := func(text string, w uint8) {
@@ -131,7 +135,7 @@ func indexWords(entities []*Entity, base int32) textPart {
 		}
 	}
 	for i, e := range entities {
-		seen = seen[:0]
+		seen, cur = seen[:0], int32(i)+1
 		note(e.Metadata.Name, weightName)
 		note(e.Metadata.Title, weightTitle)
 		for _, tag := range e.Metadata.Tags {

@@ -133,7 +133,9 @@ func (s *Syncer) Sync(ctx context.Context) (SyncReport, error) {
 		shadowed: res.shadowed,
 	}
 	// The store writes while the index is built: both only read the
-	// entities, and on a large catalog each takes seconds.
+	// entities, and on a large catalog each takes seconds. They only read
+	// because Relate has cached every key and sorted every relation list,
+	// which NewIndex would otherwise do in place.
 	saved := make(chan error, 1)
 	if s.store != nil {
 		go func() { saved <- s.store.Save(ctx, snap) }()

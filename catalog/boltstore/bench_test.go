@@ -408,3 +408,38 @@ func TestStore_ReadersSeeWholeSnapshots(t *testing.T) {
 		}
 	}
 }
+
+// TestStore_ConcurrentSaves runs saves of different snapshots at once, a
+// few entities per transaction: the one stored last must load whole.
+func TestStore_ConcurrentSaves(t *testing.T) {
+	ctx := context.Background()
+	s, db := tempStore(t)
+	s.chunk = 40
+	snaps := []*catalog.Snapshot{syntheticSnapshot(300), syntheticSnapshot(500), syntheticSnapshot(200)}
+	for i, snap := range snaps {
+		snap.SyncedAt = snap.SyncedAt.Add(time.Duration(i) * time.Hour)
+	}
+	errs := make(chan error, len(snaps))
+	for _, snap := range snaps {
+		go func() { errs <- s.Save(ctx, snap) }()
+	}
+	for range snaps {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, snap := range snaps {
+		if got.SyncedAt.Equal(snap.SyncedAt) {
+			checkSnapshot(t, got, snap)
+			if n := snapshotBuckets(t, db); n != 1 {
+				t.Errorf("%d snapshot buckets after the saves, want 1", n)
+			}
+			return
+		}
+	}
+	t.Fatalf("Load() synced at %v, which no save wrote", got.SyncedAt)
+}

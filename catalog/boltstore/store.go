@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -53,6 +54,10 @@ const chunkEntities = 8192
 type Store struct {
 	db    *bbolt.DB
 	chunk int // entities per transaction; tests make it small
+	// saving serializes saves: a save spans several transactions, and two
+	// interleaved ones would write into one generation. bbolt's file lock
+	// keeps other processes out.
+	saving sync.Mutex
 }
 
 var _ catalog.Store = (*Store)(nil)
@@ -82,6 +87,15 @@ func current(tx *bbolt.Tx) (uint64, bool) {
 // bbolt appending pages instead of splitting them) and switches to it in
 // one transaction.
 func (s *Store) Save(ctx context.Context, snap *catalog.Snapshot) error {
+	s.saving.Lock()
+	defer s.saving.Unlock()
+	if err := s.save(ctx, snap); err != nil {
+		return fmt.Errorf("write %d entities: %w", len(snap.Entities), err)
+	}
+	return nil
+}
+
+func (s *Store) save(ctx context.Context, snap *catalog.Snapshot) error {
 	ents := snap.Entities
 	if !slices.IsSortedFunc(ents, compareKeys) {
 		ents = slices.Clone(ents)
@@ -180,7 +194,7 @@ func (s *Store) Save(ctx context.Context, snap *catalog.Snapshot) error {
 			}
 		}
 		if cur, ok := current(tx); ok && cur != gen {
-			if err := tx.DeleteBucket(snapBucket(cur)); err != nil && err != bbolt.ErrBucketNotFound {
+			if err := tx.DeleteBucket(snapBucket(cur)); err != nil && !errors.Is(err, bbolt.ErrBucketNotFound) {
 				return fmt.Errorf("drop previous snapshot: %w", err)
 			}
 		}
