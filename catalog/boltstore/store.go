@@ -143,16 +143,33 @@ func (s *Store) save(ctx context.Context, snap *catalog.Snapshot) error {
 	if err != nil {
 		return fmt.Errorf("start snapshot: %w", err)
 	}
-	// 2. The entities, a chunk per transaction, encoded in parallel.
+	// 2. The entities, a chunk per transaction, encoded in parallel; the
+	// next chunk is encoded while the current one is written.
+	type encoded struct {
+		kvs []kv
+		err error
+	}
+	next := make(chan encoded, 1) // a send never blocks: no goroutine is left behind
+	encode := func(lo int) {
+		kvs, err := encodeEntities(ents[lo:min(lo+s.chunk, len(ents))])
+		next <- encoded{kvs, err}
+	}
+	if len(ents) > 0 {
+		go encode(0)
+	}
 	for lo := 0; lo < len(ents); lo += s.chunk {
+		chunk := <-next
+		if chunk.err != nil {
+			return chunk.err
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		kvs, err := encodeEntities(ents[lo:min(lo+s.chunk, len(ents))])
-		if err != nil {
-			return err
+		if lo+s.chunk < len(ents) {
+			go encode(lo + s.chunk)
 		}
-		err = s.db.Update(func(tx *bbolt.Tx) error {
+		kvs := chunk.kvs
+		err := s.db.Update(func(tx *bbolt.Tx) error {
 			b := tx.Bucket(name).Bucket(bucketEntities)
 			b.FillPercent = 1
 			for _, kv := range kvs {
