@@ -40,6 +40,21 @@ func treeDiff(got, want *yaml.Node, path string) string {
 	return ""
 }
 
+func TestBlockLineStarts(t *testing.T) {
+	for _, text := range []string{"a: 1", "a: 1\n", "a: 1\n\nb: 2\n", "a: |\n  x\n\n", "# c\na: b\n  \n"} {
+		sc := new(scratch)
+		if _, ok := sc.decodeBlock([]byte(text)); !ok {
+			t.Fatalf("%q: declined", text)
+		}
+		got := slices.Clone(sc.blockLineStarts([]byte(text)))
+		p := docParser{text: []byte(text), sc: new(scratch)}
+		p.buildLines()
+		if !slices.Equal(got, p.lineStarts) {
+			t.Errorf("%q: blockLineStarts = %v, buildLines = %v", text, got, p.lineStarts)
+		}
+	}
+}
+
 // blockMismatch decodes one document's text both ways. It reports whether
 // decodeBlock accepted the text and, if it did, how its tree differs from
 // yaml.v3's ("" when they are the same).

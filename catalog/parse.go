@@ -175,6 +175,9 @@ func (p *docParser) parse(data []byte, d *document, rest []document) (*Entity, d
 	if !p.yamlOnly {
 		root, ok = p.sc.decodeBlock(p.text)
 	}
+	if ok {
+		p.lineStarts = p.sc.blockLineStarts(p.text)
+	}
 	var err error
 	if !ok {
 		root, err = decodeOne(p.text)
@@ -420,6 +423,20 @@ func (p *docParser) buildLines() {
 		}
 	}
 	p.sc.lines = p.lineStarts
+}
+
+// blockLineStarts gives what buildLines would from the lines decodeBlock
+// just scanned in text, without scanning it again.
+func (sc *scratch) blockLineStarts(text []byte) []int {
+	starts := sc.lines[:0]
+	for _, l := range sc.blines {
+		starts = append(starts, l.start)
+	}
+	if len(text) == 0 || text[len(text)-1] == '\n' {
+		starts = append(starts, len(text))
+	}
+	sc.lines = starts
+	return starts
 }
 
 func (p *docParser) lineCount() int {
