@@ -10,15 +10,16 @@ import (
 // A decoder for the YAML that nearly every descriptor file is written in:
 // block mappings and sequences of single-line plain and quoted scalars,
 // literal or folded block scalars and empty flow collections ([] and {}),
-// with comments. yaml.v3 spends most of
-// an ingest in its general tokenizer; this one reads a line at a time.
+// with comments. yaml.v3 spent most of an ingest in its general
+// tokenizer; this one reads a line at a time.
 //
 // Its contract: for any text it accepts, it builds the tree yaml.v3 builds
 // (Kind, Style, Value, Line, Column, Content, and Tag except on plain
 // scalars, which it leaves untagged because docParser.scalar types them
 // itself). Anything else, including every text yaml.v3 rejects, it
 // declines, and the caller decodes the text with yaml.v3. FuzzBlockYAML
-// checks that contract against yaml.v3.
+// checks that contract against yaml.v3, and FuzzParseDecoders that whole
+// files parse to the same entities and problems either way.
 //
 // The nodes and their Content slices live in arenas of the scratch and are
 // reused for the next document: nothing may keep a node after the document
