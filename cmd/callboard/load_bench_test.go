@@ -67,7 +67,9 @@ type loadResult struct {
 // BenchmarkServeSlackLoad measures signed /whoowns slash commands answered
 // by `callboard serve` over a generated organisation of 100,000 components,
 // with load from cmd/slackload in a second process on loopback, at
-// concurrency 1, 8 and 32. The same load against slackload's minimal server
+// concurrency 1, 8 and 32. slackload writes and reads HTTP/1.1 by hand
+// (its default -client raw): Go's HTTP client took more CPU per request
+// than the minimal server below, on the same two cores. The same load against slackload's minimal server
 // (verify, map lookup, small JSON), also a separate process, is the
 // baseline. Each sub-benchmark runs its load once, whatever b.N; run it with
 // -benchtime=1x (make bench).

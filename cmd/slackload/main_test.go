@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,30 +41,66 @@ func TestRun_AgainstMinimalServer(t *testing.T) {
 		{"signed", "s3cret", 0, 0},
 		{"wrong secret", "other", 1, 40},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			getenv := func(k string) string {
-				if k == "LOAD_SECRET" {
-					return tt.secret
+	for _, client := range []string{"raw", "http"} {
+		for _, tt := range tests {
+			t.Run(client+"/"+tt.name, func(t *testing.T) {
+				getenv := func(k string) string {
+					if k == "LOAD_SECRET" {
+						return tt.secret
+					}
+					return ""
 				}
-				return ""
+				var out, errOut bytes.Buffer
+				args := []string{"-client", client, "-url", srv.URL + "/slack/commands", "-secret-env", "LOAD_SECRET", "-names", names, "-c", "4", "-n", "40", "-warmup", "0", "-duration", "20s"}
+				if code := run(args, getenv, &out, &errOut); code != tt.code {
+					t.Fatalf("run = %d, want %d; stderr: %s", code, tt.code, errOut.String())
+				}
+				var res Result
+				if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+					t.Fatalf("output %q: %v", out.String(), err)
+				}
+				if res.Requests != 40 || res.Errors != tt.wantErrors || res.Concurrency != 4 {
+					t.Errorf("result = %+v, want 40 requests, %d errors at concurrency 4", res, tt.wantErrors)
+				}
+				if res.RPS <= 0 || res.P50 > res.P99 || res.P99 > res.Max {
+					t.Errorf("figures out of order: %+v", res)
+				}
+			})
+		}
+	}
+}
+
+// TestRawClient_ResponseFraming sends with the raw client to servers that
+// answer with a length, chunked, and closing the connection after each
+// answer, and to one that answers without the expected text.
+func TestRawClient_ResponseFraming(t *testing.T) {
+	const answer = `{"text":"payments-api is owned by ledger-sre-6"}`
+	handlers := map[string]http.HandlerFunc{
+		"length": func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, answer) },
+		"chunked": func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, answer[:10])
+			w.(http.Flusher).Flush()
+			io.WriteString(w, answer[10:])
+		},
+		"close": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Connection", "close")
+			io.WriteString(w, answer)
+		},
+	}
+	for name, h := range handlers {
+		srv := httptest.NewServer(h)
+		u, _ := url.Parse(srv.URL + "/slack/commands")
+		s := newRawSender(u, []byte("s3cret"), 5*time.Second)
+		for i := range 3 {
+			if err := s.send(request{body: []byte("text=payments-api"), want: []byte("ledger-sre-6")}); err != nil {
+				t.Errorf("%s, request %d: %v", name, i, err)
 			}
-			var out, errOut bytes.Buffer
-			args := []string{"-url", srv.URL + "/slack/commands", "-secret-env", "LOAD_SECRET", "-names", names, "-c", "4", "-n", "40", "-warmup", "0", "-duration", "20s"}
-			if code := run(args, getenv, &out, &errOut); code != tt.code {
-				t.Fatalf("run = %d, want %d; stderr: %s", code, tt.code, errOut.String())
-			}
-			var res Result
-			if err := json.Unmarshal(out.Bytes(), &res); err != nil {
-				t.Fatalf("output %q: %v", out.String(), err)
-			}
-			if res.Requests != 40 || res.Errors != tt.wantErrors || res.Concurrency != 4 {
-				t.Errorf("result = %+v, want 40 requests, %d errors at concurrency 4", res, tt.wantErrors)
-			}
-			if res.RPS <= 0 || res.P50 > res.P99 || res.P99 > res.Max {
-				t.Errorf("figures out of order: %+v", res)
-			}
-		})
+		}
+		if err := s.send(request{body: []byte("text=payments-api"), want: []byte("checkout-team")}); err == nil || !strings.Contains(err.Error(), "lacks") {
+			t.Errorf("%s: answer without the expected text: error %v", name, err)
+		}
+		s.close()
+		srv.Close()
 	}
 }
 
