@@ -1,3 +1,8 @@
+//go:build unix
+
+// The load benchmark signals its server processes with SIGTERM and reads
+// their CPU time from the system, hence unix only.
+
 package main
 
 import (
@@ -85,9 +90,6 @@ type loadResult struct {
 // its server CPU per request as a multiple of the baseline's. On a shared
 // machine the CPU figures vary less than the throughput.
 func BenchmarkServeSlackLoad(b *testing.B) {
-	if runtime.GOOS == "windows" {
-		b.Skip("needs SIGTERM and loopback subprocesses")
-	}
 	org := catalogtest.GenerateOrgCached(b, loadComponents)
 	dir := b.TempDir()
 	names := filepath.Join(dir, "names.txt")
