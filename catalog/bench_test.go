@@ -377,38 +377,25 @@ func BenchmarkYAMLDecodeBaseline(b *testing.B) {
 	forEachSize(b, func(b *testing.B, dir string, st catalogtest.Stats) {
 		files := descriptorFiles(b, dir)
 		b.SetBytes(st.DescriptorBytes)
-		workers := runtime.GOMAXPROCS(0)
 		var docs int
 		ops := 0
 		cpu0 := catalogtest.ProcessCPU()
 		for b.Loop() {
-			counts := make([]int, workers)
-			var wg sync.WaitGroup
-			for w := range workers {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := w; i < len(files); i += workers {
-						dec := yaml.NewDecoder(bytes.NewReader(files[i]))
-						for {
-							var n yaml.Node
-							err := dec.Decode(&n)
-							if errors.Is(err, io.EOF) {
-								break
-							}
-							if err != nil {
-								panic(err)
-							}
-							counts[w]++
-						}
+			docs = sumInParallel(files, func(data []byte) int {
+				n := 0
+				dec := yaml.NewDecoder(bytes.NewReader(data))
+				for {
+					var node yaml.Node
+					err := dec.Decode(&node)
+					if errors.Is(err, io.EOF) {
+						return n
 					}
-				}()
-			}
-			wg.Wait()
-			docs = 0
-			for _, c := range counts {
-				docs += c
-			}
+					if err != nil {
+						panic(err)
+					}
+					n++
+				}
+			})
 			ops++
 		}
 		if docs != st.Entities {
@@ -426,32 +413,18 @@ func BenchmarkParse(b *testing.B) {
 	forEachSize(b, func(b *testing.B, dir string, st catalogtest.Stats) {
 		files := descriptorFiles(b, dir)
 		b.SetBytes(st.DescriptorBytes)
-		workers := runtime.GOMAXPROCS(0)
 		read := catalog.ParseOptions{Read: func(string) ([]byte, error) { return nil, os.ErrNotExist }}
 		var entities int
 		ops := 0
 		cpu0 := catalogtest.ProcessCPU()
 		for b.Loop() {
-			counts := make([]int, workers)
-			var wg sync.WaitGroup
-			for w := range workers {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := w; i < len(files); i += workers {
-						res := catalog.ParseWith("catalog-info.yaml", files[i], read)
-						if len(res.Problems) > 0 {
-							panic(res.Problems[0].String())
-						}
-						counts[w] += len(res.Entities)
-					}
-				}()
-			}
-			wg.Wait()
-			entities = 0
-			for _, c := range counts {
-				entities += c
-			}
+			entities = sumInParallel(files, func(data []byte) int {
+				res := catalog.ParseWith("catalog-info.yaml", data, read)
+				if len(res.Problems) > 0 {
+					panic(res.Problems[0].String())
+				}
+				return len(res.Entities)
+			})
 			ops++
 		}
 		if entities != st.Entities {
@@ -460,6 +433,27 @@ func BenchmarkParse(b *testing.B) {
 		reportCPU(b, catalogtest.ProcessCPU()-cpu0, ops)
 		b.ReportMetric(float64(entities)*float64(ops)/b.Elapsed().Seconds(), "entities/s")
 	})
+}
+
+// sumInParallel calls count for every file, on as many goroutines as the
+// Loader uses, and adds up what it returns.
+func sumInParallel(files [][]byte, count func(data []byte) int) int {
+	workers := runtime.GOMAXPROCS(0)
+	counts := make([]int, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(files); i += workers {
+				counts[w] += count(files[i])
+			}
+		})
+	}
+	wg.Wait()
+	total := 0
+	for _, c := range counts {
+		total += c
+	}
+	return total
 }
 
 // descriptorFiles reads the files the root Location leads to.

@@ -212,6 +212,20 @@ func (d *blockDecoder) column(li, at int) int {
 	return utf8.RuneCount(d.text[l.start:at]) + 1
 }
 
+// nextEntry finds where the next entry of a collection indented by ind
+// starts: more is false at the collection's end (no more content, or a
+// line indented less); a line indented more is declined.
+func (d *blockDecoder) nextEntry(ind int) (li, at int, more bool) {
+	nl := d.nextContent(d.next)
+	if nl < 0 || d.lines[nl].indent < ind {
+		return 0, 0, false
+	}
+	if d.lines[nl].indent > ind {
+		decline()
+	}
+	return nl, d.lines[nl].start + ind, true
+}
+
 // isEntry reports whether a sequence entry ("- " or a lone "-") starts at
 // offset at of line li.
 func (d *blockDecoder) isEntry(li, at int) bool {
@@ -269,14 +283,10 @@ func (d *blockDecoder) mapping(li, at, m int) *yaml.Node {
 		val := d.value(li, colon+1, m)
 		d.sc.stack = append(d.sc.stack, val)
 
-		nl := d.nextContent(d.next)
-		if nl < 0 || d.lines[nl].indent < m {
+		var more bool
+		if li, at, more = d.nextEntry(m); !more {
 			break
 		}
-		if d.lines[nl].indent > m {
-			decline()
-		}
-		li, at = nl, d.lines[nl].start+m
 		if d.isEntry(li, at) {
 			decline()
 		}
@@ -360,14 +370,10 @@ func (d *blockDecoder) sequence(li, at, s int) *yaml.Node {
 		}
 		d.sc.stack = append(d.sc.stack, v)
 
-		nl := d.nextContent(d.next)
-		if nl < 0 || d.lines[nl].indent < s {
+		var more bool
+		if li, at, more = d.nextEntry(s); !more {
 			break
 		}
-		if d.lines[nl].indent > s {
-			decline()
-		}
-		li, at = nl, d.lines[nl].start+s
 		if !d.isEntry(li, at) {
 			break // a key of the mapping this sequence is the value of
 		}
