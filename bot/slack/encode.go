@@ -40,15 +40,21 @@ func appendAck(dst []byte, text string, blocks []slack.Block, responseType strin
 
 // appendBlocks appends blocks as a JSON array.
 func appendBlocks(dst []byte, blocks []slack.Block) []byte {
-	if blocks == nil {
+	return appendArray(dst, blocks, appendBlock)
+}
+
+// appendArray appends items as a JSON array, each with appendItem; a nil
+// slice is null, as encoding/json writes it.
+func appendArray[T any](dst []byte, items []T, appendItem func([]byte, T) []byte) []byte {
+	if items == nil {
 		return append(dst, "null"...)
 	}
 	dst = append(dst, '[')
-	for i, b := range blocks {
+	for i, item := range items {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendBlock(dst, b)
+		dst = appendItem(dst, item)
 	}
 	return append(dst, ']')
 }
@@ -83,14 +89,8 @@ func appendBlock(dst []byte, b slack.Block) []byte {
 		}
 		dst = appendOptString(dst, `,"block_id":`, b.BlockID)
 		if len(b.Fields) > 0 {
-			dst = append(dst, `,"fields":[`...)
-			for i, f := range b.Fields {
-				if i > 0 {
-					dst = append(dst, ',')
-				}
-				dst = appendText(dst, f)
-			}
-			dst = append(dst, ']')
+			dst = append(dst, `,"fields":`...)
+			dst = appendArray(dst, b.Fields, appendText)
 		}
 		if b.Expand {
 			dst = append(dst, `,"expand":true`...)
@@ -107,14 +107,7 @@ func appendBlock(dst []byte, b slack.Block) []byte {
 		if b.Elements == nil || b.Elements.ElementSet == nil {
 			dst = append(dst, "null"...)
 		} else {
-			dst = append(dst, '[')
-			for i, el := range b.Elements.ElementSet {
-				if i > 0 {
-					dst = append(dst, ',')
-				}
-				dst = appendElement(dst, el)
-			}
-			dst = append(dst, ']')
+			dst = appendArray(dst, b.Elements.ElementSet, appendElement)
 		}
 		return append(dst, '}')
 	case *slack.ContextBlock:
@@ -125,22 +118,12 @@ func appendBlock(dst []byte, b slack.Block) []byte {
 		dst = appendString(dst, string(b.Type))
 		dst = appendOptString(dst, `,"block_id":`, b.BlockID)
 		dst = append(dst, `,"elements":`...)
-		if b.ContextElements.Elements == nil {
-			dst = append(dst, "null"...)
-		} else {
-			dst = append(dst, '[')
-			for i, el := range b.ContextElements.Elements {
-				if i > 0 {
-					dst = append(dst, ',')
-				}
-				if t, ok := el.(*slack.TextBlockObject); ok {
-					dst = appendText(dst, t)
-				} else {
-					dst = appendMarshaled(dst, el)
-				}
+		dst = appendArray(dst, b.ContextElements.Elements, func(dst []byte, el slack.MixedElement) []byte {
+			if t, ok := el.(*slack.TextBlockObject); ok {
+				return appendText(dst, t)
 			}
-			dst = append(dst, ']')
-		}
+			return appendMarshaled(dst, el)
+		})
 		return append(dst, '}')
 	}
 	return appendMarshaled(dst, b)
@@ -167,14 +150,8 @@ func appendElement(dst []byte, el slack.BlockElement) []byte {
 	dst = appendOptString(dst, `,"agent_prompt":`, b.AgentPrompt)
 	dst = appendOptString(dst, `,"agent_prompt_display":`, b.AgentPromptDisplay)
 	if len(b.VisibleToUserIDs) > 0 {
-		dst = append(dst, `,"visible_to_user_ids":[`...)
-		for i, id := range b.VisibleToUserIDs {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendString(dst, id)
-		}
-		dst = append(dst, ']')
+		dst = append(dst, `,"visible_to_user_ids":`...)
+		dst = appendArray(dst, b.VisibleToUserIDs, appendString)
 	}
 	return append(dst, '}')
 }
