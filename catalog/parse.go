@@ -85,6 +85,7 @@ type scratch struct {
 	refChunk, refUsed   int
 	stack               []*yaml.Node
 	interned            map[string]string
+	boxed               map[string]any // see box
 
 	keys   keySet
 	dup    map[dupKey]int
@@ -94,6 +95,27 @@ type scratch struct {
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// box returns s as an interface value. Short strings are boxed once per
+// scratch: spec values such as lifecycles, types and owners repeat across
+// entities, and each boxing of a string allocates.
+func (sc *scratch) box(s string) any {
+	const maxBoxed, maxEntries = 40, 1 << 14
+	if len(s) > maxBoxed {
+		return s
+	}
+	if v, ok := sc.boxed[s]; ok {
+		return v
+	}
+	var v any = s
+	if sc.boxed == nil {
+		sc.boxed = make(map[string]any)
+	}
+	if len(sc.boxed) < maxEntries {
+		sc.boxed[s] = v
+	}
+	return v
+}
 
 // docOutcome tells parse how a document affects the ones after it.
 type docOutcome int
@@ -1942,7 +1964,7 @@ func (p *docParser) toValue(n *yaml.Node, depth int) any {
 		k, f := p.scalar(n)
 		switch k {
 		case vString:
-			return n.Value
+			return p.sc.box(n.Value)
 		case vBool:
 			return f != 0
 		case vNumber:

@@ -135,6 +135,10 @@ type decoder struct {
 	s   string
 	pos int
 	err error
+	// boxes, when not nil, holds short strings already boxed as spec
+	// values: each boxing of a string allocates, and values such as
+	// lifecycles and owners repeat across entities.
+	boxes map[string]any
 }
 
 func (d *decoder) uvarint() uint64 {
@@ -221,7 +225,18 @@ func (d *decoder) value(depth int) any {
 	case tagNil:
 		return nil
 	case tagString:
-		return d.str()
+		s := d.str()
+		if d.boxes == nil || len(s) > 40 {
+			return s
+		}
+		if v, ok := d.boxes[s]; ok {
+			return v
+		}
+		var v any = s
+		if len(d.boxes) < 1<<14 {
+			d.boxes[s] = v
+		}
+		return v
 	case tagInt:
 		return d.varint()
 	case tagFloat:
@@ -259,9 +274,10 @@ func (d *decoder) value(depth int) any {
 }
 
 // decodeEntity decodes one stored value. The value's bytes are copied once
-// into a string that the entity's strings then share.
-func decodeEntity(value []byte) (*catalog.Entity, error) {
-	d := &decoder{s: string(value)}
+// into a string that the entity's strings then share. boxes, if not nil,
+// is the decoding goroutine's cache of boxed spec strings (see decoder).
+func decodeEntity(value []byte, boxes map[string]any) (*catalog.Entity, error) {
+	d := &decoder{s: string(value), boxes: boxes}
 	e := &catalog.Entity{APIVersion: d.str(), Kind: d.str()}
 	e.Metadata.Name = d.str()
 	e.Metadata.Namespace = d.str()

@@ -33,7 +33,7 @@ func TestCodec_RoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := decodeEntity(b)
+		got, err := decodeEntity(b, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,11 +49,11 @@ func TestCodec_Corrupt(t *testing.T) {
 		t.Fatal(err)
 	}
 	for n := 0; n < len(b); n++ {
-		if _, err := decodeEntity(b[:n]); !errors.Is(err, errCorrupt) {
+		if _, err := decodeEntity(b[:n], nil); !errors.Is(err, errCorrupt) {
 			t.Fatalf("decodeEntity(first %d of %d bytes) = %v, want errCorrupt", n, len(b), err)
 		}
 	}
-	if _, err := decodeEntity(append(b, 0)); !errors.Is(err, errCorrupt) {
+	if _, err := decodeEntity(append(b, 0), nil); !errors.Is(err, errCorrupt) {
 		t.Errorf("trailing byte accepted: %v", err)
 	}
 	if _, err := appendEntity(nil, &catalog.Entity{Spec: map[string]any{"x": struct{}{}}}); err == nil {
@@ -69,7 +69,7 @@ func FuzzDecodeEntity(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		e, err := decodeEntity(data)
+		e, err := decodeEntity(data, nil)
 		if err != nil {
 			return
 		}
@@ -77,7 +77,7 @@ func FuzzDecodeEntity(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-encode: %v", err)
 		}
-		e2, err := decodeEntity(again)
+		e2, err := decodeEntity(again, nil)
 		if err != nil || !reflect.DeepEqual(e, e2) {
 			t.Fatalf("decode(encode(decode(x))) differs: %v", err)
 		}

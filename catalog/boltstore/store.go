@@ -380,12 +380,13 @@ func decodeEntities(ctx context.Context, raw [][]byte) ([]*catalog.Entity, error
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			boxes := make(map[string]any)
 			for i := lo; i < hi; i++ {
 				if i%4096 == 0 && ctx.Err() != nil {
 					errs[w] = ctx.Err()
 					return
 				}
-				e, err := decodeEntity(raw[i])
+				e, err := decodeEntity(raw[i], boxes)
 				if err != nil {
 					errs[w] = fmt.Errorf("decode stored entity %d: %w", i, err)
 					return
