@@ -52,23 +52,21 @@ func NewIndex(entities []*Entity, problems Problems, syncedAt time.Time) *Index 
 		annotated: make(map[annotation][]*Entity),
 		emails:    make(map[string][]*Entity),
 	}
-	// The text index needs only the sorted entities and the name index
-	// only byName: both are built beside the maps below.
+	// The text and name indexes need only the sorted entities: they are
+	// built beside the maps below.
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		ix.text = newTextIndex(entities)
 	}()
+	go func() {
+		defer wg.Done()
+		ix.names = newNameIndex(entities)
+	}()
 	for _, e := range entities {
 		ln := strings.ToLower(e.Metadata.Name)
 		ix.byName[ln] = append(ix.byName[ln], e)
-	}
-	go func() {
-		defer wg.Done()
-		ix.names = newNameIndex(ix.byName)
-	}()
-	for _, e := range entities {
 		if e.Kind == KindUser || e.Kind == KindGroup {
 			for k, v := range e.Metadata.Annotations {
 				ix.annotated[annotation{k, v}] = append(ix.annotated[annotation{k, v}], e)

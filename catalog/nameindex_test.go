@@ -3,6 +3,7 @@ package catalog
 import (
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -11,22 +12,33 @@ import (
 func TestNameIndexPostings(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	alphabet := []rune("abcdefghij-_.0123éåø")
-	byName := map[string][]*Entity{}
-	for range 3000 {
+	var entities []*Entity
+	for i := range 3000 {
 		n := make([]rune, 1+r.IntN(12))
 		for i := range n {
 			n[i] = alphabet[r.IntN(len(alphabet))]
 		}
-		byName[string(n)] = nil
+		kind := []string{KindComponent, KindAPI, KindGroup}[i%3]
+		ns := []string{"default", "ops", "pay", "risk", "x"}[i%5] // 15 kind-namespace runs
+		entities = append(entities, &Entity{Kind: kind, Metadata: Metadata{Name: string(n), Namespace: ns}})
 	}
-	ni := newNameIndex(byName)
-	want := map[trigram][]int32{}
+	slices.SortFunc(entities, func(a, b *Entity) int { return strings.Compare(a.Key(), b.Key()) })
+	ni := newNameIndex(entities)
+	var want []string
+	for _, e := range entities {
+		want = append(want, strings.ToLower(e.Metadata.Name))
+	}
+	slices.Sort(want)
+	if want = slices.Compact(want); !slices.Equal(ni.names, want) {
+		t.Fatalf("names = %d, want the %d distinct names sorted", len(ni.names), len(want))
+	}
+	postings := map[trigram][]int32{}
 	for i, n := range ni.names {
 		for _, tg := range uniqueTrigrams(n) {
-			want[tg] = append(want[tg], int32(i))
+			postings[tg] = append(postings[tg], int32(i))
 		}
 	}
-	for tg, ids := range want {
+	for tg, ids := range postings {
 		if got := ni.postings(tg); !slices.Equal(got, ids) {
 			t.Fatalf("postings(%x) = %v, want %v", tg, got, ids)
 		}

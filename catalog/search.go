@@ -270,14 +270,14 @@ func (ni *nameIndex) postings(tg trigram) []int32 {
 	return ni.ids[ni.offs[i]:ni.offs[i+1]]
 }
 
-func newNameIndex(byName map[string][]*Entity) *nameIndex {
-	ni := &nameIndex{names: make([]string, 0, len(byName)), other: map[trigram][]int32{}}
+// newNameIndex indexes the distinct lowercase names of entities, which are
+// sorted by key.
+func newNameIndex(entities []*Entity) *nameIndex {
+	ni := &nameIndex{names: distinctNames(entities), other: map[trigram][]int32{}}
 	size := 0
-	for n := range byName {
-		ni.names = append(ni.names, n)
+	for _, n := range ni.names {
 		size += len(n) // at least the number of trigrams
 	}
-	slices.Sort(ni.names)
 	var runes []rune
 	var tgs []trigram
 	pairs := make([]uint64, 0, size) // packed trigram << 32 | name position, in name order
@@ -302,6 +302,55 @@ func newNameIndex(byName map[string][]*Entity) *nameIndex {
 	}
 	ni.offs = append(ni.offs, int32(len(pairs)))
 	return ni
+}
+
+// distinctNames returns the distinct lowercase names of entities sorted by
+// key. Within one kind and namespace key order is name order, so the names
+// come in a few sorted runs, which are merged rather than sorted: sorting
+// them took most of the name index's build.
+func distinctNames(entities []*Entity) []string {
+	names := make([]string, len(entities))
+	bounds := []int{0} // where each sorted run starts, then len(names)
+	for i, e := range entities {
+		names[i] = NameOfKey(e.Key())
+		if i > 0 && names[i] < names[i-1] {
+			bounds = append(bounds, i)
+		}
+	}
+	bounds = append(bounds, len(names))
+	buf := make([]string, len(names))
+	for len(bounds) > 2 {
+		next := []int{0}
+		for j := 0; j+1 < len(bounds); j += 2 {
+			lo, mid := bounds[j], bounds[j+1]
+			hi := mid
+			if j+2 < len(bounds) {
+				hi = bounds[j+2]
+			}
+			mergeStrings(buf[lo:hi], names[lo:mid], names[mid:hi])
+			next = append(next, hi)
+		}
+		names, buf = buf, names
+		bounds = next
+	}
+	return slices.Compact(names)
+}
+
+// mergeStrings merges the sorted a and b into dst, which has room for both.
+func mergeStrings(dst, a, b []string) {
+	i, j, k := 0, 0, 0
+	for i < len(a) && j < len(b) {
+		if b[j] < a[i] {
+			dst[k] = b[j]
+			j++
+		} else {
+			dst[k] = a[i]
+			i++
+		}
+		k++
+	}
+	k += copy(dst[k:], a[i:])
+	copy(dst[k:], b[j:])
 }
 
 // radixSortTrigrams sorts pairs by their packed trigram (bits 32 to 52),
