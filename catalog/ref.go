@@ -24,6 +24,31 @@ func (r Ref) Key() string {
 	return strings.ToLower(r.Kind) + ":" + strings.ToLower(r.Namespace) + "/" + strings.ToLower(r.Name)
 }
 
+// appendKey appends Key() to b.
+func (r Ref) appendKey(b []byte) []byte {
+	b = appendLower(b, r.Kind)
+	b = append(b, ':')
+	b = appendLower(b, r.Namespace)
+	b = append(b, '/')
+	return appendLower(b, r.Name)
+}
+
+// appendLower appends strings.ToLower(s) to b, without a string between
+// for ASCII.
+func appendLower(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			return append(b, strings.ToLower(s[i:])...)
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
 // String is the case-preserving form "kind:namespace/name".
 func (r Ref) String() string {
 	return r.Kind + ":" + r.Namespace + "/" + r.Name

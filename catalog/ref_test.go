@@ -55,3 +55,16 @@ func TestRef_Key(t *testing.T) {
 		t.Errorf("Short() = %q, want %q", got, want)
 	}
 }
+
+func TestRef_AppendKey(t *testing.T) {
+	for _, r := range []Ref{
+		{"Component", "default", "payments-api"},
+		{"API", "Team-A", "Payments_API.v2"},
+		{"Group", "default", "Équipe-Paiements"},
+		{"User", "ÄÖ", "jane.DOE"},
+	} {
+		if got := string(r.appendKey([]byte("x"))); got != "x"+r.Key() {
+			t.Errorf("appendKey(%v) = %q, want %q", r, got, "x"+r.Key())
+		}
+	}
+}

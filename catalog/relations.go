@@ -51,6 +51,7 @@ func Relate(entities []*Entity) Problems {
 	}
 	parallel(func(w int) {
 		pt := &parts[w]
+		var key []byte
 		// relate handles one ref; index is its position in a list field, or -1.
 		relate := func(e *Entity, f specField, raw string, index int) {
 			defKind := f.refKind
@@ -61,15 +62,17 @@ func Relate(entities []*Entity) Problems {
 			if err != nil {
 				return // reported when the document was validated
 			}
-			target := ref.Key()
-			if t, ok := byKey[target]; ok {
+			// The key is built in a buffer: a target in the set lends
+			// its own key, and only a dangling one needs a string.
+			key = ref.appendKey(key[:0])
+			if t, ok := byKey[string(key)]; ok {
 				// The target's own key: one string per entity, however
 				// many relations point at it.
 				e.Relations = append(e.Relations, Relation{Type: f.relation, TargetRef: t.key})
 				pt.inverses = append(pt.inverses, inverse{t, Relation{Type: InverseRelation(f.relation), TargetRef: e.key}})
 				return
 			}
-			e.Relations = append(e.Relations, Relation{Type: f.relation, TargetRef: target})
+			e.Relations = append(e.Relations, Relation{Type: f.relation, TargetRef: string(key)})
 			pt.warnings = append(pt.warnings, danglingWarning(e, specRef{f.name, index}, raw, ref))
 		}
 		each(w, func(e *Entity) {
