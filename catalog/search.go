@@ -433,7 +433,7 @@ func (ix *Index) Suggest(name string, n int) []string {
 			counts[id]++
 		}
 	}
-	ascii := isASCII(q)
+	ascii := isASCIIString(q)
 	for _, tg := range tgs {
 		for _, id := range ni.postings(tg) {
 			if int(counts[id]) < need {
@@ -487,7 +487,7 @@ func (ix *Index) Suggest(name string, n int) []string {
 // boundedDistance computes the Levenshtein distance between a and b if it is
 // at most maxD, using only a diagonal band of the matrix.
 func boundedDistance(a, b string, maxD int) (int, bool) {
-	if len(a) <= 64 && len(b) <= 64 && isASCII(a) && isASCII(b) {
+	if len(a) <= 64 && len(b) <= 64 && isASCIIString(a) && isASCIIString(b) {
 		return boundedDistanceASCII(a, b, maxD)
 	}
 	ra, rb := []rune(a), []rune(b)
@@ -526,15 +526,6 @@ func boundedDistance(a, b string, maxD int) (int, bool) {
 		return 0, false
 	}
 	return prev[len(rb)], true
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
 }
 
 // boundedDistanceASCII is boundedDistance for short ASCII strings, the case
