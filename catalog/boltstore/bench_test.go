@@ -202,6 +202,17 @@ func sortedByKey(es []*catalog.Entity) []*catalog.Entity {
 	return out
 }
 
+// checkStored loads s, checks it holds want and returns what it loaded.
+func checkStored(t *testing.T, s *Store, want *catalog.Snapshot) *catalog.Snapshot {
+	t.Helper()
+	got, err := s.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSnapshot(t, got, want)
+	return got
+}
+
 func checkSnapshot(t *testing.T, got, want *catalog.Snapshot) {
 	t.Helper()
 	wantEntities := sortedByKey(want.Entities)
@@ -237,11 +248,7 @@ func TestStore_SaveLoad(t *testing.T) {
 	if err := s.Save(ctx, first); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkSnapshot(t, got, first)
+	checkStored(t, s, first)
 
 	t.Run("second save replaces the first", func(t *testing.T) {
 		second := syntheticSnapshot(2000)
@@ -254,11 +261,7 @@ func TestStore_SaveLoad(t *testing.T) {
 		if err := s.Save(ctx, second); err != nil {
 			t.Fatal(err)
 		}
-		got, err := s.Load(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		checkSnapshot(t, got, second)
+		got := checkStored(t, s, second)
 		for _, e := range got.Entities {
 			if e.Key() == gone.Key() {
 				t.Errorf("Load() still has %s, removed by the second Save", gone.Key())
@@ -340,20 +343,12 @@ func TestStore_SaveCutShort(t *testing.T) {
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("Save cut after %d checks: error %v, want context.Canceled", at, err)
 		}
-		got, err := s.Load(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		checkSnapshot(t, got, first)
+		checkStored(t, s, first)
 	}
 	if err := s.Save(ctx, second); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkSnapshot(t, got, second)
+	checkStored(t, s, second)
 	if n := snapshotBuckets(t, db); n != 1 {
 		t.Errorf("%d snapshot buckets after a complete save, want 1: the unfinished ones must be dropped", n)
 	}
