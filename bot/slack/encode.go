@@ -59,19 +59,25 @@ func appendArray[T any](dst []byte, items []T, appendItem func([]byte, T) []byte
 	return append(dst, ']')
 }
 
+// openBlock writes the start of a block object: its type, its text if it
+// has one and its block_id if set, in encoding/json's field order.
+func openBlock(dst []byte, typ slack.MessageBlockType, text *slack.TextBlockObject, blockID string) []byte {
+	dst = append(dst, `{"type":`...)
+	dst = appendString(dst, string(typ))
+	if text != nil {
+		dst = append(dst, `,"text":`...)
+		dst = appendText(dst, text)
+	}
+	return appendOptString(dst, `,"block_id":`, blockID)
+}
+
 func appendBlock(dst []byte, b slack.Block) []byte {
 	switch b := b.(type) {
 	case *slack.HeaderBlock:
 		if b == nil {
 			break
 		}
-		dst = append(dst, `{"type":`...)
-		dst = appendString(dst, string(b.Type))
-		if b.Text != nil {
-			dst = append(dst, `,"text":`...)
-			dst = appendText(dst, b.Text)
-		}
-		dst = appendOptString(dst, `,"block_id":`, b.BlockID)
+		dst = openBlock(dst, b.Type, b.Text, b.BlockID)
 		if b.Level != 0 {
 			dst = append(dst, `,"level":`...)
 			dst = strconv.AppendInt(dst, int64(b.Level), 10)
@@ -81,13 +87,7 @@ func appendBlock(dst []byte, b slack.Block) []byte {
 		if b == nil || b.Accessory != nil {
 			break
 		}
-		dst = append(dst, `{"type":`...)
-		dst = appendString(dst, string(b.Type))
-		if b.Text != nil {
-			dst = append(dst, `,"text":`...)
-			dst = appendText(dst, b.Text)
-		}
-		dst = appendOptString(dst, `,"block_id":`, b.BlockID)
+		dst = openBlock(dst, b.Type, b.Text, b.BlockID)
 		if len(b.Fields) > 0 {
 			dst = append(dst, `,"fields":`...)
 			dst = appendArray(dst, b.Fields, appendText)
@@ -100,9 +100,7 @@ func appendBlock(dst []byte, b slack.Block) []byte {
 		if b == nil {
 			break
 		}
-		dst = append(dst, `{"type":`...)
-		dst = appendString(dst, string(b.Type))
-		dst = appendOptString(dst, `,"block_id":`, b.BlockID)
+		dst = openBlock(dst, b.Type, nil, b.BlockID)
 		dst = append(dst, `,"elements":`...)
 		if b.Elements == nil || b.Elements.ElementSet == nil {
 			dst = append(dst, "null"...)
@@ -114,9 +112,7 @@ func appendBlock(dst []byte, b slack.Block) []byte {
 		if b == nil {
 			break
 		}
-		dst = append(dst, `{"type":`...)
-		dst = appendString(dst, string(b.Type))
-		dst = appendOptString(dst, `,"block_id":`, b.BlockID)
+		dst = openBlock(dst, b.Type, nil, b.BlockID)
 		dst = append(dst, `,"elements":`...)
 		dst = appendArray(dst, b.ContextElements.Elements, func(dst []byte, el slack.MixedElement) []byte {
 			if t, ok := el.(*slack.TextBlockObject); ok {
