@@ -87,12 +87,12 @@ func (d *blockDecoder) str(a, b int) string {
 	const maxInterned, maxEntries = 40, 1 << 14
 	t := d.text[a:b]
 	if len(t) > maxInterned {
-		return string(t)
+		return d.sc.keep(t)
 	}
 	if s, ok := d.sc.interned[string(t)]; ok {
 		return s
 	}
-	s := string(t)
+	s := d.sc.keep(t)
 	if d.sc.interned == nil {
 		d.sc.interned = make(map[string]string)
 	}

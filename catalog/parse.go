@@ -85,7 +85,8 @@ type scratch struct {
 	refChunk, refUsed   int
 	stack               []*yaml.Node
 	interned            map[string]string
-	boxed               map[string]any // see box
+	boxed               map[string]any  // see box
+	slab                strings.Builder // see keep
 
 	keys   keySet
 	dup    map[dupKey]int
@@ -95,6 +96,27 @@ type scratch struct {
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// keep returns t as a string. Short strings are copied into a shared slab:
+// entities keep about twenty strings each, and the garbage collector marks
+// a slab once but every separately allocated string one by one. A string
+// keeps its whole slab alive, so slabs are small enough that entities
+// replaced by a re-sync cannot pin much.
+func (sc *scratch) keep(t []byte) string {
+	const slabSize, maxInSlab = 8 << 10, 512
+	if len(t) > maxInSlab {
+		return string(t)
+	}
+	if sc.slab.Cap()-sc.slab.Len() < len(t) {
+		// Strings already handed out keep the old slab; a strings.Builder
+		// never changes bytes it has written.
+		sc.slab = strings.Builder{}
+		sc.slab.Grow(slabSize)
+	}
+	start := sc.slab.Len()
+	sc.slab.Write(t)
+	return sc.slab.String()[start:]
+}
 
 // box returns s as an interface value. Short strings are boxed once per
 // scratch: spec values such as lifecycles, types and owners repeat across
