@@ -39,14 +39,13 @@ const (
 )
 
 // Entity is one catalog entity as Backstage models it. Spec keeps every field
-// the file had, as YAML decoded it (map[string]any, []any, string, int64,
-// float64, bool, nil); typed accessors read the well-known ones.
+// the file had; typed accessors read the well-known ones.
 type Entity struct {
-	APIVersion string         `json:"apiVersion"`
-	Kind       string         `json:"kind"`
-	Metadata   Metadata       `json:"metadata"`
-	Spec       map[string]any `json:"spec,omitempty"`
-	Relations  []Relation     `json:"relations,omitempty"`
+	APIVersion string     `json:"apiVersion"`
+	Kind       string     `json:"kind"`
+	Metadata   Metadata   `json:"metadata"`
+	Spec       Spec       `json:"spec,omitzero"`
+	Relations  []Relation `json:"relations,omitempty"`
 
 	// Origin is where the entity was read from. It is not part of the
 	// Backstage shape and is not marshalled with the entity.
@@ -165,28 +164,14 @@ func (e *Entity) DisplayName() string {
 }
 
 // SpecString returns spec[key] when it is a string.
-func (e *Entity) SpecString(key string) string {
-	s, _ := e.Spec[key].(string)
-	return s
-}
+func (e *Entity) SpecString(key string) string { return e.Spec.StringField(key) }
 
 // SpecStrings returns spec[key] when it is a list, keeping its string items.
-func (e *Entity) SpecStrings(key string) []string {
-	list, _ := e.Spec[key].([]any)
-	out := make([]string, 0, len(list))
-	for _, v := range list {
-		if s, ok := v.(string); ok {
-			out = append(out, s)
-		}
-	}
-	return out
-}
+func (e *Entity) SpecStrings(key string) []string { return e.Spec.StringList(key) }
 
 // ProfileField returns spec.profile[key] for Users and Groups.
 func (e *Entity) ProfileField(key string) string {
-	p, _ := e.Spec["profile"].(map[string]any)
-	s, _ := p[key].(string)
-	return s
+	return e.Spec.Sub("profile").StringField(key)
 }
 
 // Annotation returns the value of an annotation, or "".

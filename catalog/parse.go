@@ -2,10 +2,12 @@ package catalog
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -85,8 +87,9 @@ type scratch struct {
 	refChunk, refUsed   int
 	stack               []*yaml.Node
 	interned            map[string]string
-	boxed               map[string]any  // see box
 	slab                strings.Builder // see keep
+	specBuf             []byte          // see specOf
+	specPairs           []specPair
 
 	keys   keySet
 	dup    map[dupKey]int
@@ -116,27 +119,6 @@ func (sc *scratch) keep(t []byte) string {
 	start := sc.slab.Len()
 	sc.slab.Write(t)
 	return sc.slab.String()[start:]
-}
-
-// box returns s as an interface value. Short strings are boxed once per
-// scratch: spec values such as lifecycles, types and owners repeat across
-// entities, and each boxing of a string allocates.
-func (sc *scratch) box(s string) any {
-	const maxBoxed, maxEntries = 40, 1 << 14
-	if len(s) > maxBoxed {
-		return s
-	}
-	if v, ok := sc.boxed[s]; ok {
-		return v
-	}
-	var v any = s
-	if sc.boxed == nil {
-		sc.boxed = make(map[string]any)
-	}
-	if len(sc.boxed) < maxEntries {
-		sc.boxed[s] = v
-	}
-	return v
 }
 
 // docOutcome tells parse how a document affects the ones after it.
@@ -1962,48 +1944,91 @@ outer:
 	}
 }
 
-// toValue converts a node to the plain Go value of its JSON form:
-// map[string]any, []any, string, int64, float64, bool or nil.
-func (p *docParser) toValue(n *yaml.Node, depth int) any {
+// specOf encodes a spec node as the value of its JSON form, which is what
+// toValue would build; see Spec.
+func (p *docParser) specOf(n *yaml.Node) Spec {
+	b := p.appendSpecNode(p.sc.specBuf[:0], n, 0)
+	p.sc.specBuf = b
+	if len(b) < 3 || b[0] != specMap {
+		return Spec{} // not a map, or an empty one
+	}
+	return Spec{p.sc.keep(b)}
+}
+
+// specPair is a mapping entry while appendSpecNode sorts a mapping's keys.
+type specPair struct {
+	name string
+	val  *yaml.Node
+}
+
+func (p *docParser) appendSpecNode(b []byte, n *yaml.Node, depth int) []byte {
 	n = resolveAlias(n)
 	if n == nil || depth > 10000 {
-		return nil
+		return append(b, specNil)
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
-		m := make(map[string]any, len(n.Content)/2)
+		// Entries go on a stack shared by every level: nested mappings
+		// push theirs above and pop them before returning.
+		start := len(p.sc.specPairs)
 		p.each(n, func(name string, _, v *yaml.Node) {
-			m[name] = p.toValue(v, depth+1)
+			p.sc.specPairs = append(p.sc.specPairs, specPair{name, v})
 		})
-		return m
-	case yaml.SequenceNode:
-		l := make([]any, len(n.Content))
-		for i, c := range n.Content {
-			l[i] = p.toValue(c, depth+1)
+		end := len(p.sc.specPairs)
+		level := p.sc.specPairs[start:end]
+		slices.SortStableFunc(level, func(a, b specPair) int { return strings.Compare(a.name, b.name) })
+		// A key given twice keeps its last value, as a map would.
+		distinct := 0
+		for i := range level {
+			if i+1 == len(level) || level[i+1].name != level[i].name {
+				distinct++
+			}
 		}
-		return l
+		b = binary.AppendUvarint(append(b, specMap), uint64(distinct))
+		for i := start; i < end; i++ {
+			pr := p.sc.specPairs[i]
+			if i+1 < end && p.sc.specPairs[i+1].name == pr.name {
+				continue
+			}
+			b = appendSpecString(b, pr.name)
+			b = p.appendSpecNode(b, pr.val, depth+1)
+		}
+		p.sc.specPairs = p.sc.specPairs[:start]
+		return b
+	case yaml.SequenceNode:
+		b = binary.AppendUvarint(append(b, specList), uint64(len(n.Content)))
+		for _, c := range n.Content {
+			b = p.appendSpecNode(b, c, depth+1)
+		}
+		return b
 	case yaml.ScalarNode:
 		k, f := p.scalar(n)
 		switch k {
 		case vString:
-			return p.sc.box(n.Value)
+			return appendSpecString(append(b, specString), n.Value)
 		case vBool:
-			return f != 0
+			if f != 0 {
+				return append(b, specTrue)
+			}
+			return append(b, specFalse)
 		case vNumber:
 			if f != f || f > maxFloat || f < -maxFloat {
-				return nil
+				return append(b, specNil)
 			}
 			if f == float64(int64(f)) && f >= -(1<<53) && f <= 1<<53 {
-				return int64(f)
+				return binary.AppendVarint(append(b, specInt), int64(f))
 			}
-			return f
+			return binary.LittleEndian.AppendUint64(append(b, specFloat), math.Float64bits(f))
 		case vDate:
-			return dateISO(n.Value)
+			return appendSpecString(append(b, specString), dateISO(n.Value))
 		case vBinary:
-			return map[string]any{"type": "Buffer", "data": []any{}}
+			// A Buffer, as toValue builds it: {"data": [], "type": "Buffer"}.
+			b = append(b, specMap, 2)
+			b = append(appendSpecString(b, "data"), specList, 0)
+			return appendSpecString(append(appendSpecString(b, "type"), specString), "Buffer")
 		}
 	}
-	return nil
+	return append(b, specNil)
 }
 
 // Syntax the yaml package rejects but yaml.v3 accepts, and aliases.

@@ -124,8 +124,8 @@ func TestParse_Entity(t *testing.T) {
 		"type": "service", "lifecycle": "production", "owner": "team-a",
 		"providesApis": []any{"svc-api"}, "port": int64(8080), "ratio": 0.5, "on": "yes", "nothing": nil,
 	}
-	if !reflect.DeepEqual(e.Spec, wantSpec) {
-		t.Errorf("Spec = %#v, want %#v", e.Spec, wantSpec)
+	if got := e.Spec.Map(); !reflect.DeepEqual(got, wantSpec) {
+		t.Errorf("Spec = %#v, want %#v", got, wantSpec)
 	}
 	if e.Origin != (Origin{File: "f.yaml", Doc: 0, Line: 3}) {
 		t.Errorf("Origin = %+v, want line 3 of document 0", e.Origin)

@@ -77,18 +77,11 @@ func Relate(entities []*Entity) Problems {
 		}
 		each(w, func(e *Entity) {
 			for _, f := range refFields(e.Kind) {
-				switch v := e.Spec[f.name].(type) {
-				case string:
+				e.Spec.eachString(f.name, func(i int, v string) {
 					if v != "" {
-						relate(e, f, v, -1)
+						relate(e, f, v, i)
 					}
-				case []any:
-					for i, x := range v {
-						if s, ok := x.(string); ok && s != "" {
-							relate(e, f, s, i)
-						}
-					}
-				}
+				})
 			}
 		})
 	})

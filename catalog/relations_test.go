@@ -393,10 +393,10 @@ func TestRelate_DanglingWithoutPositions(t *testing.T) {
 		APIVersion: "backstage.io/v1alpha1",
 		Kind:       catalog.KindComponent,
 		Metadata:   catalog.Metadata{Name: "svc", Namespace: catalog.DefaultNamespace},
-		Spec: map[string]any{
+		Spec: catalog.MustSpec(map[string]any{
 			"type": "service", "lifecycle": "production", "owner": "team",
 			"dependencyOf": []any{"component:a", int64(5), "", "component:b"},
-		},
+		}),
 		Origin: catalog.Origin{File: "stored.yaml", Doc: 2, Line: 40},
 	}
 	warnings := catalog.Relate([]*catalog.Entity{svc})

@@ -284,7 +284,7 @@ func (p *docParser) entity(n *yaml.Node) *Entity {
 	}
 	e := &Entity{APIVersion: avN.Value, Kind: kindN.Value, Metadata: md}
 	if specN != nil {
-		e.Spec, _ = p.toValue(specN, 0).(map[string]any)
+		e.Spec = p.specOf(specN)
 	}
 	if e.Metadata.Namespace == "" {
 		e.Metadata.Namespace = DefaultNamespace

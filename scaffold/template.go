@@ -57,7 +57,7 @@ func FromEntity(e *catalog.Entity) (Template, error) {
 		Description: e.Metadata.Description, Owner: e.SpecString("owner"),
 	}
 	var pages []map[string]any
-	switch p := e.Spec["parameters"].(type) {
+	switch p := e.Spec.Value("parameters").(type) {
 	case map[string]any:
 		pages = []map[string]any{p}
 	case []any:
@@ -108,7 +108,7 @@ func FromEntity(e *catalog.Entity) (Template, error) {
 			t.Parameters = append(t.Parameters, p)
 		}
 	}
-	if steps, ok := e.Spec["steps"].([]any); ok {
+	if steps, ok := e.Spec.Value("steps").([]any); ok {
 		for _, s := range steps {
 			m, _ := s.(map[string]any)
 			st := Step{}

@@ -21,7 +21,7 @@ func syntheticCatalog(n int) *catalog.Catalog {
 		es = append(es, &catalog.Entity{
 			APIVersion: "backstage.io/v1alpha1", Kind: kind,
 			Metadata: catalog.Metadata{Name: name, Namespace: "default", Title: name, Description: "The " + name + " of Acme.", Annotations: ann, Tags: []string{"go"}},
-			Spec:     spec,
+			Spec:     catalog.MustSpec(spec),
 			Origin:   catalog.Origin{File: "synthetic.yaml", Line: len(es) + 1},
 		})
 	}

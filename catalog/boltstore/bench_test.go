@@ -89,14 +89,14 @@ func syntheticSnapshot(n int) *catalog.Snapshot {
 				Tags:  []string{"go", fmt.Sprintf("tier-%d", 1+r.IntN(3))},
 				Links: []catalog.Link{{URL: "https://github.com/acme/" + name, Title: "Repository", Icon: "github"}},
 			},
-			Spec: map[string]any{
+			Spec: catalog.MustSpec(map[string]any{
 				"type":      "service",
 				"lifecycle": "production",
 				"owner":     fmt.Sprintf("group:team-%d", r.IntN(n/40+1)),
 				"system":    fmt.Sprintf("system-%d", r.IntN(n/100+1)),
 				"dependsOn": []any{fmt.Sprintf("component:dep-%d", r.IntN(n)), fmt.Sprintf("resource:res-%d", r.IntN(n))},
 				"profile":   map[string]any{"email": name + "@acme.example", "verified": true},
-			},
+			}),
 			Relations: []catalog.Relation{
 				{Type: catalog.RelDependsOn, TargetRef: fmt.Sprintf("component:default/dep-%d", r.IntN(n))},
 				{Type: catalog.RelOwnedBy, TargetRef: fmt.Sprintf("group:default/team-%d", r.IntN(n/40+1))},

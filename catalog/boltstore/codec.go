@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"sort"
 
 	"github.com/callboard/callboard/catalog"
@@ -15,21 +14,10 @@ import (
 // one string conversion of the stored value, with every field a substring
 // of it, and writes a quarter fewer bytes.
 //
-// Layout: strings are a uvarint length and bytes; counts are uvarints;
-// spec values carry a one-byte tag. Fields in order: apiVersion, kind,
+// Layout: strings are a uvarint length and bytes; counts are uvarints; the
+// spec is stored as its catalog.Spec encoding, a string. Fields in order: apiVersion, kind,
 // name, namespace, title, description, labels, annotations, tags, links,
 // spec, relations, origin (file, doc, line).
-
-const (
-	tagNil byte = iota
-	tagString
-	tagInt
-	tagFloat
-	tagTrue
-	tagFalse
-	tagMap
-	tagList
-)
 
 // errCorrupt is wrapped by decode errors.
 var errCorrupt = errors.New("corrupt stored entity")
@@ -53,53 +41,8 @@ func appendStringMap(b []byte, m map[string]string) []byte {
 	return b
 }
 
-func appendValue(b []byte, v any) ([]byte, error) {
-	switch v := v.(type) {
-	case nil:
-		return append(b, tagNil), nil
-	case string:
-		return appendString(append(b, tagString), v), nil
-	case int64:
-		return binary.AppendVarint(append(b, tagInt), v), nil
-	case int:
-		return binary.AppendVarint(append(b, tagInt), int64(v)), nil
-	case float64:
-		return binary.LittleEndian.AppendUint64(append(b, tagFloat), math.Float64bits(v)), nil
-	case bool:
-		if v {
-			return append(b, tagTrue), nil
-		}
-		return append(b, tagFalse), nil
-	case map[string]any:
-		b = binary.AppendUvarint(append(b, tagMap), uint64(len(v)))
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		var err error
-		for _, k := range keys {
-			b = appendString(b, k)
-			if b, err = appendValue(b, v[k]); err != nil {
-				return nil, err
-			}
-		}
-		return b, nil
-	case []any:
-		b = binary.AppendUvarint(append(b, tagList), uint64(len(v)))
-		var err error
-		for _, x := range v {
-			if b, err = appendValue(b, x); err != nil {
-				return nil, err
-			}
-		}
-		return b, nil
-	}
-	return nil, fmt.Errorf("cannot store a spec value of type %T", v)
-}
-
 // appendEntity encodes e after b.
-func appendEntity(b []byte, e *catalog.Entity) ([]byte, error) {
+func appendEntity(b []byte, e *catalog.Entity) []byte {
 	for _, s := range []string{e.APIVersion, e.Kind, e.Metadata.Name, e.Metadata.Namespace, e.Metadata.Title, e.Metadata.Description} {
 		b = appendString(b, s)
 	}
@@ -113,21 +56,14 @@ func appendEntity(b []byte, e *catalog.Entity) ([]byte, error) {
 	for _, l := range e.Metadata.Links {
 		b = appendString(appendString(appendString(appendString(b, l.URL), l.Title), l.Icon), l.Type)
 	}
-	var spec any = e.Spec
-	if e.Spec == nil {
-		spec = nil
-	}
-	b, err := appendValue(b, spec)
-	if err != nil {
-		return nil, fmt.Errorf("encode %s: %w", e.Key(), err)
-	}
+	b = appendString(b, e.Spec.Encoded())
 	b = binary.AppendUvarint(b, uint64(len(e.Relations)))
 	for _, r := range e.Relations {
 		b = appendString(appendString(b, r.Type), r.TargetRef)
 	}
 	b = appendString(b, e.Origin.File)
 	b = binary.AppendVarint(b, int64(e.Origin.Doc))
-	return binary.AppendVarint(b, int64(e.Origin.Line)), nil
+	return binary.AppendVarint(b, int64(e.Origin.Line))
 }
 
 // decoder reads the codec from a string that all decoded strings share.
@@ -135,10 +71,6 @@ type decoder struct {
 	s   string
 	pos int
 	err error
-	// boxes, when not nil, holds short strings already boxed as spec
-	// values: each boxing of a string allocates, and values such as
-	// lifecycles and owners repeat across entities.
-	boxes map[string]any
 }
 
 func (d *decoder) uvarint() uint64 {
@@ -216,68 +148,10 @@ func (d *decoder) stringMap() map[string]string {
 	return m
 }
 
-func (d *decoder) value(depth int) any {
-	if depth > 200 {
-		d.err = errCorrupt
-		return nil
-	}
-	switch d.byte() {
-	case tagNil:
-		return nil
-	case tagString:
-		s := d.str()
-		if d.boxes == nil || len(s) > 40 {
-			return s
-		}
-		if v, ok := d.boxes[s]; ok {
-			return v
-		}
-		var v any = s
-		if len(d.boxes) < 1<<14 {
-			d.boxes[s] = v
-		}
-		return v
-	case tagInt:
-		return d.varint()
-	case tagFloat:
-		if d.pos+8 > len(d.s) {
-			d.err = errCorrupt
-			return nil
-		}
-		v := math.Float64frombits(binary.LittleEndian.Uint64([]byte(d.s[d.pos : d.pos+8])))
-		d.pos += 8
-		return v
-	case tagTrue:
-		return true
-	case tagFalse:
-		return false
-	case tagMap:
-		n := d.count()
-		// The size hint is capped: a corrupt count must not allocate
-		// more than the bytes actually read justify.
-		m := make(map[string]any, min(n, 64))
-		for i := 0; i < n && d.err == nil; i++ {
-			k := d.str()
-			m[k] = d.value(depth + 1)
-		}
-		return m
-	case tagList:
-		n := d.count()
-		l := make([]any, 0, min(n, 64))
-		for i := 0; i < n && d.err == nil; i++ {
-			l = append(l, d.value(depth+1))
-		}
-		return l
-	}
-	d.err = errCorrupt
-	return nil
-}
-
 // decodeEntity decodes one stored value. The value's bytes are copied once
-// into a string that the entity's strings then share. boxes, if not nil,
-// is the decoding goroutine's cache of boxed spec strings (see decoder).
-func decodeEntity(value []byte, boxes map[string]any) (*catalog.Entity, error) {
-	d := &decoder{s: string(value), boxes: boxes}
+// into a string that the entity's strings, and its encoded spec, then share.
+func decodeEntity(value []byte) (*catalog.Entity, error) {
+	d := &decoder{s: string(value)}
 	e := &catalog.Entity{APIVersion: d.str(), Kind: d.str()}
 	e.Metadata.Name = d.str()
 	e.Metadata.Namespace = d.str()
@@ -297,9 +171,11 @@ func decodeEntity(value []byte, boxes map[string]any) (*catalog.Entity, error) {
 			e.Metadata.Links[i] = catalog.Link{URL: d.str(), Title: d.str(), Icon: d.str(), Type: d.str()}
 		}
 	}
-	if spec, ok := d.value(0).(map[string]any); ok {
-		e.Spec = spec
+	spec, err := catalog.SpecFromEncoded(d.str())
+	if err != nil && d.err == nil {
+		d.err = fmt.Errorf("%w: %w", errCorrupt, err)
 	}
+	e.Spec = spec
 	if n := d.count(); n > 0 {
 		e.Relations = make([]catalog.Relation, n)
 		for i := range e.Relations {

@@ -23,7 +23,7 @@ import (
 
 // SchemaVersion is the layout of the buckets below. A file with another
 // version is treated as empty and rebuilt from the sources on the next sync.
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 // Layout: catalog.meta names the current generation; each generation is a
 // bucket "catalog.snap.<n>" holding the buckets entities, problems and
@@ -145,30 +145,19 @@ func (s *Store) save(ctx context.Context, snap *catalog.Snapshot) error {
 	}
 	// 2. The entities, a chunk per transaction, encoded in parallel; the
 	// next chunk is encoded while the current one is written.
-	type encoded struct {
-		kvs []kv
-		err error
-	}
-	next := make(chan encoded, 1) // a send never blocks: no goroutine is left behind
-	encode := func(lo int) {
-		kvs, err := encodeEntities(ents[lo:min(lo+s.chunk, len(ents))])
-		next <- encoded{kvs, err}
-	}
+	next := make(chan []kv, 1) // a send never blocks: no goroutine is left behind
+	encode := func(lo int) { next <- encodeEntities(ents[lo:min(lo+s.chunk, len(ents))]) }
 	if len(ents) > 0 {
 		go encode(0)
 	}
 	for lo := 0; lo < len(ents); lo += s.chunk {
-		chunk := <-next
-		if chunk.err != nil {
-			return chunk.err
-		}
+		kvs := <-next
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		if lo+s.chunk < len(ents) {
 			go encode(lo + s.chunk)
 		}
-		kvs := chunk.kvs
 		err := s.db.Update(func(tx *bbolt.Tx) error {
 			b := tx.Bucket(name).Bucket(bucketEntities)
 			b.FillPercent = 1
@@ -254,13 +243,13 @@ func compareKeys(a, b *catalog.Entity) int { return strings.Compare(a.Key(), b.K
 
 type kv struct{ key, value []byte }
 
-// encodeEntities marshals entities in parallel and sorts them by key.
-func encodeEntities(es []*catalog.Entity) ([]kv, error) {
+// encodeEntities marshals entities in parallel.
+func encodeEntities(es []*catalog.Entity) []kv {
 	out := make([]kv, len(es))
-	errs := make([]error, runtime.GOMAXPROCS(0))
+	workers := runtime.GOMAXPROCS(0)
 	var wg sync.WaitGroup
-	chunk := (len(es) + len(errs) - 1) / len(errs)
-	for w := range errs {
+	chunk := (len(es) + workers - 1) / workers
+	for w := range workers {
 		lo, hi := w*chunk, min((w+1)*chunk, len(es))
 		if lo >= hi {
 			break
@@ -279,22 +268,13 @@ func encodeEntities(es []*catalog.Entity) ([]kv, error) {
 				start := len(buf)
 				buf = append(buf, es[i].Key()...)
 				mid := len(buf)
-				var err error
-				if buf, err = appendEntity(buf, es[i]); err != nil {
-					errs[w] = err
-					return
-				}
+				buf = appendEntity(buf, es[i])
 				out[i] = kv{key: buf[start:mid:mid], value: buf[mid:len(buf):len(buf)]}
 			}
 		}()
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return out
 }
 
 func seqKey(i int) []byte {
@@ -380,13 +360,12 @@ func decodeEntities(ctx context.Context, raw [][]byte) ([]*catalog.Entity, error
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			boxes := make(map[string]any)
 			for i := lo; i < hi; i++ {
 				if i%4096 == 0 && ctx.Err() != nil {
 					errs[w] = ctx.Err()
 					return
 				}
-				e, err := decodeEntity(raw[i], boxes)
+				e, err := decodeEntity(raw[i])
 				if err != nil {
 					errs[w] = fmt.Errorf("decode stored entity %d: %w", i, err)
 					return
