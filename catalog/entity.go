@@ -93,14 +93,14 @@ func (e *Entity) refPosition(at specRef) (position, bool) {
 
 // Metadata is the entity's metadata block.
 type Metadata struct {
-	Name        string            `json:"name"`
-	Namespace   string            `json:"namespace,omitempty"`
-	Title       string            `json:"title,omitempty"`
-	Description string            `json:"description,omitempty"`
-	Labels      map[string]string `json:"labels,omitempty"`
-	Annotations map[string]string `json:"annotations,omitempty"`
-	Tags        []string          `json:"tags,omitempty"`
-	Links       []Link            `json:"links,omitempty"`
+	Name        string    `json:"name"`
+	Namespace   string    `json:"namespace,omitempty"`
+	Title       string    `json:"title,omitempty"`
+	Description string    `json:"description,omitempty"`
+	Labels      KeyValues `json:"labels,omitempty"`
+	Annotations KeyValues `json:"annotations,omitempty"`
+	Tags        []string  `json:"tags,omitempty"`
+	Links       []Link    `json:"links,omitempty"`
 }
 
 // Link is one entry of metadata.links.
@@ -175,7 +175,7 @@ func (e *Entity) ProfileField(key string) string {
 }
 
 // Annotation returns the value of an annotation, or "".
-func (e *Entity) Annotation(key string) string { return e.Metadata.Annotations[key] }
+func (e *Entity) Annotation(key string) string { return e.Metadata.Annotations.Get(key) }
 
 // RelationTargets returns the targets of the entity's relations of one type.
 func (e *Entity) RelationTargets(typ string) []string {

@@ -68,8 +68,8 @@ func NewIndex(entities []*Entity, problems Problems, syncedAt time.Time) *Index 
 		ln := strings.ToLower(e.Metadata.Name)
 		ix.byName[ln] = append(ix.byName[ln], e)
 		if e.Kind == KindUser || e.Kind == KindGroup {
-			for k, v := range e.Metadata.Annotations {
-				ix.annotated[annotation{k, v}] = append(ix.annotated[annotation{k, v}], e)
+			for _, a := range e.Metadata.Annotations {
+				ix.annotated[annotation{a.Key, a.Value}] = append(ix.annotated[annotation{a.Key, a.Value}], e)
 			}
 			if m := strings.ToLower(e.ProfileField("email")); m != "" {
 				ix.emails[m] = append(ix.emails[m], e)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -510,24 +509,20 @@ func (l *Loader) annotate(f *loadedFile) {
 	}
 	for i, e := range f.entities {
 		a := e.Metadata.Annotations
-		_, hasSrc := a[AnnotationSourceLocation]
-		if hasSrc && a[AnnotationManagedByLocation] == loc && a[AnnotationManagedByOriginLocation] == f.item.origin {
+		_, hasSrc := a.Lookup(AnnotationSourceLocation)
+		if hasSrc && a.Get(AnnotationManagedByLocation) == loc && a.Get(AnnotationManagedByOriginLocation) == f.item.origin {
 			continue
 		}
-		if f.reused || a == nil {
-			m := make(map[string]string, len(a)+3)
-			maps.Copy(m, a)
-			a = m
-		}
 		if f.reused {
+			a = slices.Grow(slices.Clone(a), 3)
 			c := *e
 			e = &c
 			f.entities[i] = e
 		}
-		a[AnnotationManagedByLocation] = loc
-		a[AnnotationManagedByOriginLocation] = f.item.origin
+		a = a.set(AnnotationManagedByLocation, loc)
+		a = a.set(AnnotationManagedByOriginLocation, f.item.origin)
 		if !hasSrc {
-			a[AnnotationSourceLocation] = src
+			a = a.set(AnnotationSourceLocation, src)
 		}
 		e.Metadata.Annotations = a
 	}

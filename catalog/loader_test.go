@@ -713,7 +713,7 @@ spec:
 			if e == nil {
 				t.Fatalf("Load() entities = %v, want %s", entityKeys(res.Entities), tt.key)
 			}
-			if got := e.Metadata.Annotations; !mapsEqual(got, tt.want) {
+			if got := e.Metadata.Annotations.Map(); !mapsEqual(got, tt.want) {
 				t.Errorf("%s annotations = %v, want %v", tt.key, got, tt.want)
 			}
 		})

@@ -90,6 +90,7 @@ type scratch struct {
 	slab                strings.Builder // see keep
 	specBuf             []byte          // see specOf
 	specPairs           []specPair
+	pairs               []KeyValue // see stringMap
 
 	keys   keySet
 	dup    map[dupKey]int

@@ -112,8 +112,8 @@ func TestParse_Entity(t *testing.T) {
 	e := res.Entities[0]
 	want := Metadata{
 		Name: "svc", Namespace: "payments", Title: "Service",
-		Labels:      map[string]string{"tier": "gold"},
-		Annotations: map[string]string{"github.com/project-slug": "acme/svc"},
+		Labels:      KeyValuesOf(map[string]string{"tier": "gold"}),
+		Annotations: KeyValuesOf(map[string]string{"github.com/project-slug": "acme/svc"}),
 		Tags:        []string{"go"},
 		Links:       []Link{{URL: "https://e.com", Title: "Docs"}},
 	}

@@ -500,7 +500,7 @@ func (p *docParser) link(n *yaml.Node, field string) (Link, bool) {
 // [dns-subdomain/]name and whose values are strings (label values: empty
 // or a name). A falsy annotations value is valid: the catalog replaces it
 // with its own annotations.
-func (p *docParser) stringMap(m *yaml.Node, key string) map[string]string {
+func (p *docParser) stringMap(m *yaml.Node, key string) KeyValues {
 	_, v := p.get(m, key)
 	if v == nil {
 		return nil
@@ -517,7 +517,7 @@ func (p *docParser) stringMap(m *yaml.Node, key string) map[string]string {
 		return nil // annotations: reported with the envelope
 	}
 	what := strings.TrimSuffix(key, "s")
-	out := make(map[string]string, len(v.Content)/2)
+	out := p.sc.pairs[:0]
 	p.each(v, func(k string, kn, val *yaml.Node) {
 		if !label && (k == AnnotationManagedByLocation || k == AnnotationManagedByOriginLocation) {
 			return // the catalog sets these, whatever the file says
@@ -537,9 +537,32 @@ func (p *docParser) stringMap(m *yaml.Node, key string) map[string]string {
 			return
 		}
 		if keyOK {
-			out[k] = s
+			out = append(out, KeyValue{k, s})
 		}
 	})
+	p.sc.pairs = out
+	return p.keyValues(out, !label)
+}
+
+// keyValues returns the pairs as a KeyValues: sorted, a key given twice
+// keeping its last value as a map would. Annotations get room for the
+// three location annotations the loader adds.
+func (p *docParser) keyValues(pairs []KeyValue, annotations bool) KeyValues {
+	if len(pairs) == 0 && !annotations {
+		return nil
+	}
+	slices.SortStableFunc(pairs, func(a, b KeyValue) int { return strings.Compare(a.Key, b.Key) })
+	room := 0
+	if annotations {
+		room = 3
+	}
+	out := make(KeyValues, 0, len(pairs)+room)
+	for i, kv := range pairs {
+		if i+1 < len(pairs) && pairs[i+1].Key == kv.Key {
+			continue
+		}
+		out = append(out, kv)
+	}
 	return out
 }
 

@@ -20,7 +20,7 @@ func syntheticCatalog(n int) *catalog.Catalog {
 	add := func(kind, name string, spec map[string]any, ann map[string]string) {
 		es = append(es, &catalog.Entity{
 			APIVersion: "backstage.io/v1alpha1", Kind: kind,
-			Metadata: catalog.Metadata{Name: name, Namespace: "default", Title: name, Description: "The " + name + " of Acme.", Annotations: ann, Tags: []string{"go"}},
+			Metadata: catalog.Metadata{Name: name, Namespace: "default", Title: name, Description: "The " + name + " of Acme.", Annotations: catalog.KeyValuesOf(ann), Tags: []string{"go"}},
 			Spec:     catalog.MustSpec(spec),
 			Origin:   catalog.Origin{File: "synthetic.yaml", Line: len(es) + 1},
 		})

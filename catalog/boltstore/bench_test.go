@@ -79,13 +79,13 @@ func syntheticSnapshot(n int) *catalog.Snapshot {
 				Namespace:   catalog.DefaultNamespace,
 				Title:       strings.ToUpper(name[:1]) + name[1:],
 				Description: fmt.Sprintf("Handles %d pending payments for the EU and US regions, behind the api-gateway.", r.IntN(1000)),
-				Annotations: map[string]string{
+				Annotations: catalog.KeyValuesOf(map[string]string{
 					catalog.AnnotationProjectSlug:             "acme/" + name,
 					catalog.AnnotationTechDocsRef:             "dir:.",
 					catalog.AnnotationManagedByLocation:       "file:" + file,
 					catalog.AnnotationManagedByOriginLocation: "file:/srv/org/catalog-info.yaml",
 					catalog.AnnotationSourceLocation:          "file:" + filepath.Dir(file) + "/",
-				},
+				}),
 				Tags:  []string{"go", fmt.Sprintf("tier-%d", 1+r.IntN(3))},
 				Links: []catalog.Link{{URL: "https://github.com/acme/" + name, Title: "Repository", Icon: "github"}},
 			},
@@ -105,7 +105,7 @@ func syntheticSnapshot(n int) *catalog.Snapshot {
 			Origin: catalog.Origin{File: file, Doc: i % 3, Line: 1 + 40*(i%3)},
 		}
 		if i%7 == 0 {
-			e.Metadata.Labels = map[string]string{"tier": "1"}
+			e.Metadata.Labels = catalog.KeyValues{{Key: "tier", Value: "1"}}
 		}
 		snap.Entities = append(snap.Entities, e)
 		if i%500 == 0 {

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"sort"
 
 	"github.com/callboard/callboard/catalog"
 )
@@ -27,16 +26,10 @@ func appendString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-func appendStringMap(b []byte, m map[string]string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(m)))
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		b = appendString(b, k)
-		b = appendString(b, m[k])
+func appendKeyValues(b []byte, kv catalog.KeyValues) []byte {
+	b = binary.AppendUvarint(b, uint64(len(kv)))
+	for _, e := range kv {
+		b = appendString(appendString(b, e.Key), e.Value)
 	}
 	return b
 }
@@ -46,8 +39,8 @@ func appendEntity(b []byte, e *catalog.Entity) []byte {
 	for _, s := range []string{e.APIVersion, e.Kind, e.Metadata.Name, e.Metadata.Namespace, e.Metadata.Title, e.Metadata.Description} {
 		b = appendString(b, s)
 	}
-	b = appendStringMap(b, e.Metadata.Labels)
-	b = appendStringMap(b, e.Metadata.Annotations)
+	b = appendKeyValues(b, e.Metadata.Labels)
+	b = appendKeyValues(b, e.Metadata.Annotations)
 	b = binary.AppendUvarint(b, uint64(len(e.Metadata.Tags)))
 	for _, t := range e.Metadata.Tags {
 		b = appendString(b, t)
@@ -135,17 +128,19 @@ func (d *decoder) byte() byte {
 	return c
 }
 
-func (d *decoder) stringMap() map[string]string {
+func (d *decoder) keyValues() catalog.KeyValues {
 	n := d.count()
 	if n == 0 {
 		return nil
 	}
-	m := make(map[string]string, n)
-	for i := 0; i < n && d.err == nil; i++ {
-		k := d.str()
-		m[k] = d.str()
+	kv := make(catalog.KeyValues, n)
+	for i := range kv {
+		kv[i] = catalog.KeyValue{Key: d.str(), Value: d.str()}
 	}
-	return m
+	if err := kv.Check(); err != nil && d.err == nil {
+		d.err = fmt.Errorf("%w: %w", errCorrupt, err)
+	}
+	return kv
 }
 
 // decodeEntity decodes one stored value. The value's bytes are copied once
@@ -157,8 +152,8 @@ func decodeEntity(value []byte) (*catalog.Entity, error) {
 	e.Metadata.Namespace = d.str()
 	e.Metadata.Title = d.str()
 	e.Metadata.Description = d.str()
-	e.Metadata.Labels = d.stringMap()
-	e.Metadata.Annotations = d.stringMap()
+	e.Metadata.Labels = d.keyValues()
+	e.Metadata.Annotations = d.keyValues()
 	if n := d.count(); n > 0 {
 		e.Metadata.Tags = make([]string, n)
 		for i := range e.Metadata.Tags {

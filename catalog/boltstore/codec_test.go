@@ -13,8 +13,8 @@ func codecEntity() *catalog.Entity {
 		APIVersion: "backstage.io/v1alpha1", Kind: "Component",
 		Metadata: catalog.Metadata{
 			Name: "payments-api", Namespace: "default", Title: "Payments API", Description: "Cards. ünïcode ✓",
-			Labels:      map[string]string{"tier": "1", "empty": ""},
-			Annotations: map[string]string{"github.com/project-slug": "acme/payments-api"},
+			Labels:      catalog.KeyValuesOf(map[string]string{"tier": "1", "empty": ""}),
+			Annotations: catalog.KeyValuesOf(map[string]string{"github.com/project-slug": "acme/payments-api"}),
 			Tags:        []string{"go", "pci"},
 			Links:       []catalog.Link{{URL: "https://example.com", Title: "Home", Icon: "web", Type: "doc"}},
 		},

@@ -29,11 +29,11 @@ func TestSplit(t *testing.T) {
 }
 
 func entityAt(dir, ref string) *catalog.Entity {
-	return &catalog.Entity{Kind: "Component", Metadata: catalog.Metadata{Name: "svc", Annotations: map[string]string{
+	return &catalog.Entity{Kind: "Component", Metadata: catalog.Metadata{Name: "svc", Annotations: catalog.KeyValuesOf(map[string]string{
 		catalog.AnnotationTechDocsRef:             ref,
 		catalog.AnnotationManagedByLocation:       "file:" + filepath.Join(dir, "svc", "catalog-info.yaml"),
 		catalog.AnnotationManagedByOriginLocation: "file:" + filepath.Join(dir, "catalog-info.yaml"),
-	}}}
+	})}}
 }
 
 func TestOpenAndSearch(t *testing.T) {
