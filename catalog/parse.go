@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"math"
 	"slices"
@@ -86,7 +87,8 @@ type scratch struct {
 	refs                [][]*yaml.Node
 	refChunk, refUsed   int
 	stack               []*yaml.Node
-	interned            map[string]string
+	interned            *[internSlots]string // see blockDecoder.str
+	internSeed          maphash.Seed
 	slab                strings.Builder // see keep
 	specBuf             []byte          // see specOf
 	specPairs           []specPair

@@ -3,6 +3,7 @@ package catalog
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -13,31 +14,28 @@ import (
 // set. The entities must have unique keys.
 //
 // The refs are resolved in parallel, each worker over a contiguous run of
-// entities writing only its own entities' relations; the inverse relations
-// are then added in entity order, and each entity's list sorted.
+// entities; then each entity's relations, its own and the inverses that
+// point at it in entity order, are copied into a slice of exactly their
+// number carved from a few large arrays, and sorted. Growing 190,000
+// slices one append at a time took a third of Relate.
 func Relate(entities []*Entity) Problems {
-	byKey := make(map[string]*Entity, len(entities))
-	for _, e := range entities {
+	byKey := make(map[string]int32, len(entities))
+	for i, e := range entities {
 		e.cacheKey()
-		byKey[e.key] = e
-		e.Relations = e.Relations[:0]
+		byKey[e.key] = int32(i)
 	}
 	type inverse struct {
-		target *Entity
+		target int32 // position in entities
 		rel    Relation
 	}
 	type part struct {
+		out      []Relation // the worker's entities' own relations, in order
 		inverses []inverse
 		warnings Problems
 	}
 	workers := min(runtime.GOMAXPROCS(0), (len(entities)+4095)/4096)
 	parts := make([]part, workers)
-	each := func(w int, fn func(e *Entity)) {
-		lo, hi := w*len(entities)/workers, (w+1)*len(entities)/workers
-		for _, e := range entities[lo:hi] {
-			fn(e)
-		}
-	}
+	bounds := func(w int) (int, int) { return w * len(entities) / workers, (w + 1) * len(entities) / workers }
 	parallel := func(fn func(w int)) {
 		var wg sync.WaitGroup
 		for w := range workers {
@@ -49,11 +47,13 @@ func Relate(entities []*Entity) Problems {
 		}
 		wg.Wait()
 	}
+	// own[i] is how many relations entities[i] has of its own.
+	own := make([]int32, len(entities))
 	parallel(func(w int) {
 		pt := &parts[w]
 		var key []byte
 		// relate handles one ref; index is its position in a list field, or -1.
-		relate := func(e *Entity, f specField, raw string, index int) {
+		relate := func(i int, e *Entity, f specField, raw string, index int) {
 			defKind := f.refKind
 			if defKind == "-" {
 				defKind = ""
@@ -62,41 +62,78 @@ func Relate(entities []*Entity) Problems {
 			if err != nil {
 				return // reported when the document was validated
 			}
+			own[i]++
 			// The key is built in a buffer: a target in the set lends
 			// its own key, and only a dangling one needs a string.
 			key = ref.appendKey(key[:0])
 			if t, ok := byKey[string(key)]; ok {
 				// The target's own key: one string per entity, however
 				// many relations point at it.
-				e.Relations = append(e.Relations, Relation{Type: f.relation, TargetRef: t.key})
+				pt.out = append(pt.out, Relation{Type: f.relation, TargetRef: entities[t].key})
 				pt.inverses = append(pt.inverses, inverse{t, Relation{Type: InverseRelation(f.relation), TargetRef: e.key}})
 				return
 			}
-			e.Relations = append(e.Relations, Relation{Type: f.relation, TargetRef: string(key)})
+			pt.out = append(pt.out, Relation{Type: f.relation, TargetRef: string(key)})
 			pt.warnings = append(pt.warnings, danglingWarning(e, specRef{f.name, index}, raw, ref))
 		}
-		each(w, func(e *Entity) {
+		lo, hi := bounds(w)
+		for i := lo; i < hi; i++ {
+			e := entities[i]
 			for _, f := range refFields(e.Kind) {
-				e.Spec.eachString(f.name, func(i int, v string) {
+				e.Spec.eachString(f.name, func(index int, v string) {
 					if v != "" {
-						relate(e, f, v, i)
+						relate(i, e, f, v, index)
 					}
 				})
 			}
-		})
+		}
 	})
+	// Each entity's slice holds its own relations and has room for the
+	// inverses that point at it, which are then added in entity order.
+	size := slices.Clone(own)
 	var warnings Problems
+	left := 0
 	for _, pt := range parts {
 		for _, inv := range pt.inverses {
-			inv.target.Relations = append(inv.target.Relations, inv.rel)
+			size[inv.target]++
 		}
+		left += len(pt.out) + len(pt.inverses)
 		warnings = append(warnings, pt.warnings...)
 	}
+	const chunk = 1 << 16 // relations per array: 2 MiB
+	var arena []Relation
+	for w := range parts {
+		out := parts[w].out
+		lo, hi := bounds(w)
+		for i := lo; i < hi; i++ {
+			n := int(size[i])
+			if n == 0 {
+				entities[i].Relations = nil
+				continue
+			}
+			if n > cap(arena)-len(arena) {
+				arena = make([]Relation, 0, max(n, min(chunk, left)))
+			}
+			start := len(arena)
+			arena = append(arena, out[:own[i]]...)
+			out = out[own[i]:]
+			entities[i].Relations = arena[start : len(arena) : start+n]
+			arena = arena[:start+n]
+			left -= n
+		}
+	}
+	for _, pt := range parts {
+		for _, inv := range pt.inverses {
+			t := entities[inv.target]
+			t.Relations = append(t.Relations, inv.rel)
+		}
+	}
 	parallel(func(w int) {
-		each(w, func(e *Entity) {
+		lo, hi := bounds(w)
+		for _, e := range entities[lo:hi] {
 			sortRelations(e.Relations)
 			e.Relations = compactRelations(e.Relations)
-		})
+		}
 	})
 	return warnings
 }
