@@ -5,6 +5,7 @@
 package catalog
 
 import (
+	"fmt"
 	"slices"
 	"sort"
 	"strconv"
@@ -148,6 +149,19 @@ func (e *Entity) cacheKey() {
 	if e.key == "" {
 		e.key = e.Ref().Key()
 	}
+}
+
+// UseStoredKey gives an entity read from a store the key stored with it, so
+// the key needs no string of its own and relations pointing at the entity
+// can share it. It reports an error, and changes nothing, when key is not
+// the entity's canonical key.
+func (e *Entity) UseStoredKey(key string) error {
+	var buf [96]byte
+	if got := e.Ref().appendKey(buf[:0]); string(got) != key {
+		return fmt.Errorf("stored key %q does not match entity %q", key, got)
+	}
+	e.key = key
+	return nil
 }
 
 // DisplayName is the title when there is one, else the name.

@@ -219,9 +219,15 @@ func checkSnapshot(t *testing.T, got, want *catalog.Snapshot) {
 	if len(got.Entities) != len(wantEntities) {
 		t.Fatalf("Load() = %d entities, want %d", len(got.Entities), len(wantEntities))
 	}
-	for i := range wantEntities {
-		if !reflect.DeepEqual(got.Entities[i], wantEntities[i]) {
-			t.Fatalf("Load() entity %d = %+v\nwant %+v", i, got.Entities[i], wantEntities[i])
+	for i, w := range wantEntities {
+		// Loaded entities carry their stored key; compare with copies
+		// that do too.
+		want := *w
+		if err := want.UseStoredKey(w.Key()); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got.Entities[i], &want) {
+			t.Fatalf("Load() entity %d = %+v\nwant %+v", i, got.Entities[i], &want)
 		}
 	}
 	if !reflect.DeepEqual(got.Problems, want.Problems) {

@@ -4,66 +4,187 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
+	"strings"
 
 	"github.com/callboard/callboard/catalog"
 )
 
 // The entity codec: a compact binary form of catalog.Entity. JSON took 91%
 // of reopening a 190,000-entity catalog; this form decodes an entity from
-// one string conversion of the stored value, with every field a substring
-// of it, and writes a quarter fewer bytes.
+// one string holding its stored key and value, with every field a
+// substring of it.
 //
-// Layout: strings are a uvarint length and bytes; counts are uvarints; the
-// spec is stored as its catalog.Spec encoding, a string. Fields in order: apiVersion, kind,
-// name, namespace, title, description, labels, annotations, tags, links,
-// spec, relations, origin (file, doc, line).
+// A record is the entity's key (the bbolt key) followed by the value. In
+// the value, counts are uvarints and a string is a uvarint x: when x is
+// even, x/2 bytes follow; when odd, the string is x/2 bytes already in the
+// record, at the offset (from the record's start) in the uvarint that
+// follows. Such references spell the name and namespace out of the key,
+// and the origin file and source-location out of the managed-by-location
+// annotation, which repeat them. Fields in order: apiVersion, kind, name,
+// namespace, title, description, labels, annotations, tags, links, the
+// spec (its catalog.Spec encoding), relations, origin (file, doc, line).
+//
+// A relation is a type byte (a position in relationTypes plus one, or 0
+// for a type spelled out as a string after it) and a target: uvarint x,
+// even for the target's position x/2 among the snapshot's entities in key
+// order, odd for a target outside the snapshot spelled out in x/2 bytes.
+// A relation's target is then the target entity's own key string.
+
+// relationTypes are the relation types stored as one byte. The order is
+// part of the schema: append only.
+var relationTypes = []string{
+	catalog.RelOwnedBy, catalog.RelOwnerOf, catalog.RelPartOf, catalog.RelHasPart,
+	catalog.RelDependsOn, catalog.RelDependencyOf, catalog.RelProvidesAPI, catalog.RelAPIProvidedBy,
+	catalog.RelConsumesAPI, catalog.RelAPIConsumedBy, catalog.RelMemberOf, catalog.RelHasMember,
+	catalog.RelChildOf, catalog.RelParentOf,
+}
+
+func relationTypeCode(t string) byte {
+	for i, rt := range relationTypes {
+		if rt == t {
+			return byte(i + 1)
+		}
+	}
+	return 0
+}
 
 // errCorrupt is wrapped by decode errors.
 var errCorrupt = errors.New("corrupt stored entity")
 
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
+// encoder appends one record.
+type encoder struct {
+	b     []byte
+	start int // where the record, key first, starts in b
+	// positions holds each entity's position in key order; a relation
+	// whose target is not in it is spelled out.
+	positions map[string]int32
 }
 
-func appendKeyValues(b []byte, kv catalog.KeyValues) []byte {
-	b = binary.AppendUvarint(b, uint64(len(kv)))
+func (c *encoder) uvarint(x uint64) { c.b = binary.AppendUvarint(c.b, x) }
+
+func (c *encoder) str(s string) int {
+	c.uvarint(uint64(len(s)) << 1)
+	at := len(c.b) - c.start
+	c.b = append(c.b, s...)
+	return at
+}
+
+// ref writes s as a reference to n bytes at offset at of the record.
+func (c *encoder) ref(at, n int) {
+	c.uvarint(uint64(n)<<1 | 1)
+	c.uvarint(uint64(at))
+}
+
+// within writes s as a reference when it is a substring of the record text
+// whole, which starts at offset at; otherwise spelled out.
+func (c *encoder) within(s, whole string, at int) {
+	if i := strings.Index(whole, s); i >= 0 && s != "" && at >= 0 {
+		c.ref(at+i, len(s))
+		return
+	}
+	c.str(s)
+}
+
+func (c *encoder) keyValues(kv catalog.KeyValues) {
+	c.uvarint(uint64(len(kv)))
 	for _, e := range kv {
-		b = appendString(appendString(b, e.Key), e.Value)
+		c.str(e.Key)
+		c.str(e.Value)
 	}
-	return b
 }
 
-// appendEntity encodes e after b.
-func appendEntity(b []byte, e *catalog.Entity) []byte {
-	for _, s := range []string{e.APIVersion, e.Kind, e.Metadata.Name, e.Metadata.Namespace, e.Metadata.Title, e.Metadata.Description} {
-		b = appendString(b, s)
+// appendRecord appends e's key and encoded value to b and returns b and
+// where the value starts.
+func appendRecord(b []byte, e *catalog.Entity, positions map[string]int32) ([]byte, int) {
+	c := encoder{b: b, start: len(b), positions: positions}
+	key := e.Key()
+	c.b = append(c.b, key...)
+	mid := len(c.b)
+	c.str(e.APIVersion)
+	c.str(e.Kind)
+	// The key is kind:namespace/name in lower case.
+	slash := strings.LastIndexByte(key, '/')
+	c.within(e.Metadata.Name, key[slash+1:], slash+1)
+	colon := strings.IndexByte(key, ':')
+	c.within(e.Metadata.Namespace, key[colon+1:max(slash, colon+1)], colon+1)
+	c.str(e.Metadata.Title)
+	c.str(e.Metadata.Description)
+	c.keyValues(e.Metadata.Labels)
+	// Annotations, remembering where managed-by-location was written:
+	// source-location and the origin file are usually inside it.
+	kv := e.Metadata.Annotations
+	c.uvarint(uint64(len(kv)))
+	loc, locAt := "", -1
+	for _, a := range kv {
+		c.str(a.Key)
+		switch a.Key {
+		case catalog.AnnotationManagedByLocation:
+			loc, locAt = a.Value, c.str(a.Value)
+		case catalog.AnnotationSourceLocation:
+			if strings.HasPrefix(loc, a.Value) && a.Value != "" {
+				c.ref(locAt, len(a.Value))
+			} else {
+				c.str(a.Value)
+			}
+		default:
+			c.str(a.Value)
+		}
 	}
-	b = appendKeyValues(b, e.Metadata.Labels)
-	b = appendKeyValues(b, e.Metadata.Annotations)
-	b = binary.AppendUvarint(b, uint64(len(e.Metadata.Tags)))
+	c.uvarint(uint64(len(e.Metadata.Tags)))
 	for _, t := range e.Metadata.Tags {
-		b = appendString(b, t)
+		c.str(t)
 	}
-	b = binary.AppendUvarint(b, uint64(len(e.Metadata.Links)))
+	c.uvarint(uint64(len(e.Metadata.Links)))
 	for _, l := range e.Metadata.Links {
-		b = appendString(appendString(appendString(appendString(b, l.URL), l.Title), l.Icon), l.Type)
+		c.str(l.URL)
+		c.str(l.Title)
+		c.str(l.Icon)
+		c.str(l.Type)
 	}
-	b = appendString(b, e.Spec.Encoded())
-	b = binary.AppendUvarint(b, uint64(len(e.Relations)))
+	c.str(e.Spec.Encoded())
+	c.uvarint(uint64(len(e.Relations)))
 	for _, r := range e.Relations {
-		b = appendString(appendString(b, r.Type), r.TargetRef)
+		code := relationTypeCode(r.Type)
+		c.b = append(c.b, code)
+		if code == 0 {
+			c.str(r.Type)
+		}
+		if pos, ok := positions[r.TargetRef]; ok {
+			c.uvarint(uint64(pos) << 1)
+		} else {
+			c.uvarint(uint64(len(r.TargetRef))<<1 | 1)
+			c.b = append(c.b, r.TargetRef...)
+		}
 	}
-	b = appendString(b, e.Origin.File)
-	b = binary.AppendVarint(b, int64(e.Origin.Doc))
-	return binary.AppendVarint(b, int64(e.Origin.Line))
+	if strings.HasSuffix(loc, e.Origin.File) && e.Origin.File != "" {
+		c.ref(locAt+len(loc)-len(e.Origin.File), len(e.Origin.File))
+	} else {
+		c.str(e.Origin.File)
+	}
+	c.b = binary.AppendVarint(c.b, int64(e.Origin.Doc))
+	c.b = binary.AppendVarint(c.b, int64(e.Origin.Line))
+	return c.b, mid
 }
 
-// decoder reads the codec from a string that all decoded strings share.
+// decoder reads one record from a string that all decoded strings share.
 type decoder struct {
 	s   string
 	pos int
 	err error
+	// targets collects the positions of relation targets in the
+	// snapshot, in the order the relations were read, for resolve.
+	targets []int32
+	// rels is an array relations are carved from: one allocation for many
+	// entities.
+	rels []catalog.Relation
+}
+
+func (d *decoder) fail(format string, args ...any) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: "+format, append([]any{errCorrupt}, args...)...)
+	}
+	d.pos = len(d.s)
 }
 
 func (d *decoder) uvarint() uint64 {
@@ -84,7 +205,7 @@ func (d *decoder) uvarint() uint64 {
 		x |= uint64(c&0x7f) << shift
 		shift += 7
 	}
-	d.err = errCorrupt
+	d.fail("bad varint at byte %d", d.pos)
 	return 0
 }
 
@@ -102,30 +223,42 @@ func (d *decoder) varint() int64 {
 func (d *decoder) count() int {
 	n := d.uvarint()
 	if n > uint64(len(d.s)-d.pos) {
-		d.err = errCorrupt
+		d.fail("count %d exceeds the record", n)
 		return 0
 	}
 	return int(n)
 }
 
-func (d *decoder) str() string {
-	n := d.count()
+// bytes reads n bytes spelled out.
+func (d *decoder) bytes(n uint64) string {
 	if d.err != nil {
 		return ""
 	}
-	s := d.s[d.pos : d.pos+n]
-	d.pos += n
+	if n > uint64(len(d.s)-d.pos) {
+		d.fail("string of %d bytes exceeds the record", n)
+		return ""
+	}
+	s := d.s[d.pos : d.pos+int(n)]
+	d.pos += int(n)
 	return s
 }
 
-func (d *decoder) byte() byte {
-	if d.err != nil || d.pos >= len(d.s) {
-		d.err = errCorrupt
-		return 0
+func (d *decoder) str() string {
+	start := d.pos
+	x := d.uvarint()
+	if x&1 == 0 {
+		return d.bytes(x >> 1)
 	}
-	c := d.s[d.pos]
-	d.pos++
-	return c
+	// A reference to bytes before this string.
+	n, at := x>>1, d.uvarint()
+	if d.err != nil {
+		return ""
+	}
+	if at > uint64(start) || n > uint64(start)-at {
+		d.fail("reference to %d bytes at %d from byte %d", n, at, start)
+		return ""
+	}
+	return d.s[at : at+n]
 }
 
 func (d *decoder) keyValues() catalog.KeyValues {
@@ -137,16 +270,67 @@ func (d *decoder) keyValues() catalog.KeyValues {
 	for i := range kv {
 		kv[i] = catalog.KeyValue{Key: d.str(), Value: d.str()}
 	}
-	if err := kv.Check(); err != nil && d.err == nil {
-		d.err = fmt.Errorf("%w: %w", errCorrupt, err)
+	if err := kv.Check(); err != nil {
+		d.fail("%v", err)
 	}
 	return kv
 }
 
-// decodeEntity decodes one stored value. The value's bytes are copied once
-// into a string that the entity's strings, and its encoded spec, then share.
-func decodeEntity(value []byte) (*catalog.Entity, error) {
-	d := &decoder{s: string(value)}
+// relations reads the relations, carving their slice from d.rels. Targets
+// inside the snapshot are left empty and their positions appended to
+// d.targets for resolve.
+func (d *decoder) relations() []catalog.Relation {
+	n := d.count()
+	if n == 0 {
+		return nil
+	}
+	if n > cap(d.rels)-len(d.rels) {
+		d.rels = make([]catalog.Relation, 0, max(n, 4096))
+	}
+	start := len(d.rels)
+	for range n {
+		var r catalog.Relation
+		if code := d.byte(); code == 0 {
+			r.Type = d.str()
+		} else if int(code) <= len(relationTypes) {
+			r.Type = relationTypes[code-1]
+		} else {
+			d.fail("relation type %d", code)
+		}
+		x := d.uvarint()
+		if x&1 == 0 {
+			if x>>1 > math.MaxInt32 {
+				d.fail("relation target %d", x>>1)
+			}
+			d.targets = append(d.targets, int32(x>>1))
+		} else if r.TargetRef = d.bytes(x >> 1); r.TargetRef == "" {
+			d.fail("empty relation target")
+		}
+		d.rels = append(d.rels, r)
+	}
+	rs := d.rels[start:len(d.rels):len(d.rels)]
+	return rs
+}
+
+func (d *decoder) byte() byte {
+	if d.err != nil || d.pos >= len(d.s) {
+		d.fail("record ends early")
+		return 0
+	}
+	c := d.s[d.pos]
+	d.pos++
+	return c
+}
+
+// decode decodes one record: the key and value, copied once into a
+// string that every decoded string shares. Relation targets inside the
+// snapshot stay empty until resolve.
+func (d *decoder) decode(key, value []byte) (*catalog.Entity, error) {
+	var sb strings.Builder
+	sb.Grow(len(key) + len(value))
+	sb.Write(key)
+	sb.Write(value)
+	d.s, d.pos, d.err = sb.String(), len(key), nil
 	e := &catalog.Entity{APIVersion: d.str(), Kind: d.str()}
 	e.Metadata.Name = d.str()
 	e.Metadata.Namespace = d.str()
@@ -167,16 +351,11 @@ func decodeEntity(value []byte) (*catalog.Entity, error) {
 		}
 	}
 	spec, err := catalog.SpecFromEncoded(d.str())
-	if err != nil && d.err == nil {
-		d.err = fmt.Errorf("%w: %w", errCorrupt, err)
+	if err != nil {
+		d.fail("%v", err)
 	}
 	e.Spec = spec
-	if n := d.count(); n > 0 {
-		e.Relations = make([]catalog.Relation, n)
-		for i := range e.Relations {
-			e.Relations[i] = catalog.Relation{Type: d.str(), TargetRef: d.str()}
-		}
-	}
+	e.Relations = d.relations()
 	e.Origin = catalog.Origin{File: d.str(), Doc: int(d.varint()), Line: int(d.varint())}
 	if d.err != nil {
 		return nil, d.err
@@ -184,5 +363,35 @@ func decodeEntity(value []byte) (*catalog.Entity, error) {
 	if d.pos != len(d.s) {
 		return nil, fmt.Errorf("%w: %d trailing bytes", errCorrupt, len(d.s)-d.pos)
 	}
+	if err := e.UseStoredKey(d.s[:len(key)]); err != nil {
+		return nil, fmt.Errorf("%w: %w", errCorrupt, err)
+	}
 	return e, nil
+}
+
+// resolve sets the targets of relations that decode left empty, in order,
+// to the keys at the positions it collected.
+func resolve(es []*catalog.Entity, keys []string, targets []int32) error {
+	next := 0
+	for _, e := range es {
+		for i := range e.Relations {
+			r := &e.Relations[i]
+			if r.TargetRef != "" {
+				continue
+			}
+			if next >= len(targets) {
+				return fmt.Errorf("%w: more relations than targets", errCorrupt)
+			}
+			t := targets[next]
+			next++
+			if int(t) >= len(keys) {
+				return fmt.Errorf("%w: %s relation target %d of %d entities", errCorrupt, e.Key(), t, len(keys))
+			}
+			r.TargetRef = keys[t]
+		}
+	}
+	if next != len(targets) {
+		return fmt.Errorf("%w: %d relation targets left over", errCorrupt, len(targets)-next)
+	}
+	return nil
 }

@@ -1,70 +1,171 @@
 package boltstore
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/callboard/callboard/catalog"
 )
 
-func codecEntity() *catalog.Entity {
-	return &catalog.Entity{
-		APIVersion: "backstage.io/v1alpha1", Kind: "Component",
-		Metadata: catalog.Metadata{
-			Name: "payments-api", Namespace: "default", Title: "Payments API", Description: "Cards. ünïcode ✓",
-			Labels:      catalog.KeyValuesOf(map[string]string{"tier": "1", "empty": ""}),
-			Annotations: catalog.KeyValuesOf(map[string]string{"github.com/project-slug": "acme/payments-api"}),
-			Tags:        []string{"go", "pci"},
-			Links:       []catalog.Link{{URL: "https://example.com", Title: "Home", Icon: "web", Type: "doc"}},
+const codecFile = "/srv/org/payments/catalog-info.yaml"
+
+// codecEntities is a small snapshot: relations inside it and outside, a
+// relation type the codec has no byte for, location annotations the codec
+// stores as references, and an entity with nothing but a name.
+func codecEntities() []*catalog.Entity {
+	return []*catalog.Entity{
+		{
+			APIVersion: "backstage.io/v1alpha1", Kind: "Component",
+			Metadata: catalog.Metadata{
+				Name: "payments-api", Namespace: "default", Title: "Payments API", Description: "Cards. ünïcode ✓",
+				Labels: catalog.KeyValuesOf(map[string]string{"tier": "1", "empty": ""}),
+				Annotations: catalog.KeyValuesOf(map[string]string{
+					"github.com/project-slug":                 "acme/payments-api",
+					catalog.AnnotationManagedByLocation:       "file:" + codecFile,
+					catalog.AnnotationManagedByOriginLocation: "file:/srv/org/catalog-info.yaml",
+					catalog.AnnotationSourceLocation:          "file:/srv/org/payments/",
+				}),
+				Tags:  []string{"go", "pci"},
+				Links: []catalog.Link{{URL: "https://example.com", Title: "Home", Icon: "web", Type: "doc"}},
+			},
+			Spec: catalog.MustSpec(map[string]any{
+				"type": "service", "replicas": int64(-3), "ratio": 0.25, "public": true, "private": false, "nothing": nil,
+				"dependsOn": []any{"resource:db", int64(7), []any{}, map[string]any{"kind": "Component", "name": "x"}},
+			}),
+			Relations: []catalog.Relation{
+				{Type: "custom", TargetRef: "group:default/payments"},
+				{Type: catalog.RelDependsOn, TargetRef: "resource:default/gone"},
+				{Type: catalog.RelOwnedBy, TargetRef: "group:default/payments"},
+			},
+			Origin: catalog.Origin{File: codecFile, Doc: 2, Line: 41},
 		},
-		Spec: catalog.MustSpec(map[string]any{
-			"type": "service", "replicas": int64(-3), "ratio": 0.25, "public": true, "private": false, "nothing": nil,
-			"dependsOn": []any{"resource:db", int64(7), []any{}, map[string]any{"kind": "Component", "name": "x"}},
-		}),
-		Relations: []catalog.Relation{{Type: "ownedBy", TargetRef: "group:default/payments"}},
-		Origin:    catalog.Origin{File: "org/payments/catalog-info.yaml", Doc: 2, Line: 41},
+		{
+			APIVersion: "backstage.io/v1alpha1", Kind: "Group",
+			Metadata:   catalog.Metadata{Name: "Payments", Namespace: "default"},
+			Relations:  []catalog.Relation{{Type: catalog.RelOwnerOf, TargetRef: "component:default/payments-api"}},
+			Origin:     catalog.Origin{File: "org/groups.yaml", Doc: 0, Line: 1},
+		},
+		{Kind: "Location", Metadata: catalog.Metadata{Name: "x"}},
 	}
 }
 
-func TestCodec_RoundTrip(t *testing.T) {
-	for _, e := range []*catalog.Entity{codecEntity(), {Kind: "Location", Metadata: catalog.Metadata{Name: "x"}}} {
-		got, err := decodeEntity(appendEntity(nil, e))
-		if err != nil {
+// encodeAll encodes a snapshot as Save does: sorted by key, with positions.
+func encodeAll(es []*catalog.Entity) []kv {
+	es = slices.Clone(es)
+	slices.SortFunc(es, compareKeys)
+	positions := make(map[string]int32)
+	for i, e := range es {
+		positions[e.Key()] = int32(i)
+	}
+	return encodeEntities(es, positions)
+}
+
+// withStoredKeys gives entities their keys as decoding does, so that they
+// compare equal with decoded ones.
+func withStoredKeys(t *testing.T, es []*catalog.Entity) []*catalog.Entity {
+	for _, e := range es {
+		if err := e.UseStoredKey(e.Key()); err != nil {
 			t.Fatal(err)
 		}
-		if !reflect.DeepEqual(got, e) {
-			t.Errorf("round trip:\ngot  %+v\nwant %+v", got, e)
+	}
+	slices.SortFunc(es, compareKeys)
+	return es
+}
+
+func TestCodec_RoundTrip(t *testing.T) {
+	got, err := decodeEntities(context.Background(), encodeAll(codecEntities()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := withStoredKeys(t, codecEntities())
+	if len(got) != len(want) {
+		t.Fatalf("decoded %d entities, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Errorf("round trip:\ngot  %+v\nwant %+v", got[i], want[i])
 		}
+	}
+	// Relations inside the snapshot share their target's key string.
+	api, group := got[0], got[1]
+	if api.Kind != "Component" || group.Kind != "Group" {
+		t.Fatalf("unexpected order: %s, %s", api.Key(), group.Key())
+	}
+	if r := api.Relations[0].TargetRef; r != group.Key() || unsafe.StringData(r) != unsafe.StringData(group.Key()) {
+		t.Errorf("relation target %q does not share the target's key", r)
+	}
+}
+
+// The stored value spells out none of what it can refer to.
+func TestCodec_References(t *testing.T) {
+	kvs := encodeAll(codecEntities())
+	v := kvs[0].value // component:default/payments-api sorts first
+	if !bytes.HasPrefix(kvs[0].key, []byte("component:")) {
+		t.Fatalf("first key %s", kvs[0].key)
+	}
+	if n := bytes.Count(v, []byte(codecFile)); n != 1 {
+		t.Errorf("origin file spelled out %d times, want once (in managed-by-location)", n)
+	}
+	if bytes.Contains(v, []byte("file:/srv/org/payments/\x00")) || bytes.Count(v, []byte("file:/srv/org/payments/")) != 1 {
+		t.Error("source-location spelled out, want a reference")
+	}
+	if bytes.Contains(v, []byte("group:default/payments")) || bytes.Contains(v, []byte("ownedBy")) {
+		t.Error("a relation inside the snapshot is spelled out")
+	}
+	if !bytes.Contains(v, []byte("resource:default/gone")) || !bytes.Contains(v, []byte("custom")) {
+		t.Error("a dangling target or an unknown type is missing")
 	}
 }
 
 func TestCodec_Corrupt(t *testing.T) {
-	b := appendEntity(nil, codecEntity())
-	for n := 0; n < len(b); n++ {
-		if _, err := decodeEntity(b[:n]); !errors.Is(err, errCorrupt) {
-			t.Fatalf("decodeEntity(first %d of %d bytes) = %v, want errCorrupt", n, len(b), err)
+	kvs := encodeAll(codecEntities())
+	key, value := kvs[0].key, kvs[0].value
+	var d decoder
+	for n := 0; n < len(value); n++ {
+		if _, err := d.decode(key, value[:n]); !errors.Is(err, errCorrupt) {
+			t.Fatalf("decode(first %d of %d bytes) = %v, want errCorrupt", n, len(value), err)
 		}
 	}
-	if _, err := decodeEntity(append(b, 0)); !errors.Is(err, errCorrupt) {
+	if _, err := d.decode(key, append(slices.Clip(value), 0)); !errors.Is(err, errCorrupt) {
 		t.Errorf("trailing byte accepted: %v", err)
+	}
+	if _, err := d.decode([]byte("component:default/other"), value); !errors.Is(err, errCorrupt) {
+		t.Errorf("a value under another entity's key accepted: %v", err)
+	}
+	// A reference may only point at bytes before it.
+	ahead := []byte{2 << 1, 'x', 'y', 1<<1 | 1, 50}
+	if _, err := d.decode([]byte("k"), ahead); !errors.Is(err, errCorrupt) {
+		t.Errorf("a reference past its own position accepted: %v", err)
+	}
+	// A relation target position past the snapshot's end.
+	es := codecEntities()[:1]
+	bad := encodeEntities(es, map[string]int32{"group:default/payments": 5})
+	if _, err := decodeEntities(context.Background(), bad); !errors.Is(err, errCorrupt) {
+		t.Errorf("a relation to position 5 of 1 accepted: %v", err)
 	}
 }
 
-// FuzzDecodeEntity: decoding any bytes never panics, and what decodes
-// encodes back to the same bytes' meaning.
+// FuzzDecodeEntity: decoding any record never panics, and what decodes
+// encodes back to the same meaning.
 func FuzzDecodeEntity(f *testing.F) {
-	b := appendEntity(nil, codecEntity())
-	f.Add(b)
-	f.Add([]byte{})
-	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
-	f.Fuzz(func(t *testing.T, data []byte) {
-		e, err := decodeEntity(data)
+	kvs := encodeAll(codecEntities())
+	for _, r := range kvs {
+		f.Add(r.key, r.value)
+	}
+	f.Add([]byte("k"), []byte{})
+	f.Add([]byte("k"), []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
+	f.Fuzz(func(t *testing.T, key, value []byte) {
+		es, err := decodeEntities(context.Background(), []kv{{key, value}})
 		if err != nil {
 			return
 		}
-		e2, err := decodeEntity(appendEntity(nil, e))
-		if err != nil || !reflect.DeepEqual(e, e2) {
+		again, err := decodeEntities(context.Background(), encodeAll(es))
+		if err != nil || !reflect.DeepEqual(es, again) {
 			t.Fatalf("decode(encode(decode(x))) differs: %v", err)
 		}
 	})

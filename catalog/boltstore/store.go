@@ -23,7 +23,7 @@ import (
 
 // SchemaVersion is the layout of the buckets below. A file with another
 // version is treated as empty and rebuilt from the sources on the next sync.
-const SchemaVersion = 5
+const SchemaVersion = 6
 
 // Layout: catalog.meta names the current generation; each generation is a
 // bucket "catalog.snap.<n>" holding the buckets entities, problems and
@@ -146,7 +146,11 @@ func (s *Store) save(ctx context.Context, snap *catalog.Snapshot) error {
 	// 2. The entities, a chunk per transaction, encoded in parallel; the
 	// next chunk is encoded while the current one is written.
 	next := make(chan []kv, 1) // a send never blocks: no goroutine is left behind
-	encode := func(lo int) { next <- encodeEntities(ents[lo:min(lo+s.chunk, len(ents))]) }
+	positions := make(map[string]int32, len(ents))
+	for i, e := range ents {
+		positions[e.Key()] = int32(i)
+	}
+	encode := func(lo int) { next <- encodeEntities(ents[lo:min(lo+s.chunk, len(ents))], positions) }
 	if len(ents) > 0 {
 		go encode(0)
 	}
@@ -243,8 +247,9 @@ func compareKeys(a, b *catalog.Entity) int { return strings.Compare(a.Key(), b.K
 
 type kv struct{ key, value []byte }
 
-// encodeEntities marshals entities in parallel.
-func encodeEntities(es []*catalog.Entity) []kv {
+// encodeEntities marshals entities in parallel; positions are every
+// entity's position in the snapshot (see the codec).
+func encodeEntities(es []*catalog.Entity, positions map[string]int32) []kv {
 	out := make([]kv, len(es))
 	workers := runtime.GOMAXPROCS(0)
 	var wg sync.WaitGroup
@@ -266,9 +271,8 @@ func encodeEntities(es []*catalog.Entity) []kv {
 					buf = make([]byte, 0, 1<<20)
 				}
 				start := len(buf)
-				buf = append(buf, es[i].Key()...)
-				mid := len(buf)
-				buf = appendEntity(buf, es[i])
+				var mid int
+				buf, mid = appendRecord(buf, es[i], positions)
 				out[i] = kv{key: buf[start:mid:mid], value: buf[mid:len(buf):len(buf)]}
 			}
 		}()
@@ -286,7 +290,7 @@ func seqKey(i int) []byte {
 // Load reads the stored snapshot, decoding entities in parallel.
 func (s *Store) Load(ctx context.Context) (*catalog.Snapshot, error) {
 	snap := &catalog.Snapshot{}
-	var raw [][]byte
+	var raw []kv
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
@@ -308,9 +312,9 @@ func (s *Store) Load(ctx context.Context) (*catalog.Snapshot, error) {
 		}
 		// Values are only valid inside the transaction; decoding reads
 		// them in place and copies what it keeps.
-		raw = make([][]byte, 0, 1024)
-		if err := snapB.Bucket(bucketEntities).ForEach(func(_, v []byte) error {
-			raw = append(raw, v)
+		raw = make([]kv, 0, 1024)
+		if err := snapB.Bucket(bucketEntities).ForEach(func(k, v []byte) error {
+			raw = append(raw, kv{k, v})
 			return nil
 		}); err != nil {
 			return err
@@ -346,39 +350,54 @@ func (s *Store) Load(ctx context.Context) (*catalog.Snapshot, error) {
 	return snap, nil
 }
 
-func decodeEntities(ctx context.Context, raw [][]byte) ([]*catalog.Entity, error) {
+// decodeEntities decodes records in parallel, then points relations at
+// their targets' keys.
+func decodeEntities(ctx context.Context, raw []kv) ([]*catalog.Entity, error) {
 	out := make([]*catalog.Entity, len(raw))
 	workers := runtime.GOMAXPROCS(0)
 	errs := make([]error, workers)
+	targets := make([][]int32, workers)
+	// keys are the entities' keys side by side: resolve looks up one per
+	// relation, and reading them from the entities was a cache miss each.
+	keys := make([]string, len(raw))
 	chunk := (len(raw) + workers - 1) / workers
-	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := w*chunk, min((w+1)*chunk, len(raw))
-		if lo >= hi {
-			break
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := lo; i < hi; i++ {
-				if i%4096 == 0 && ctx.Err() != nil {
-					errs[w] = ctx.Err()
-					return
-				}
-				e, err := decodeEntity(raw[i])
-				if err != nil {
-					errs[w] = fmt.Errorf("decode stored entity %d: %w", i, err)
-					return
-				}
-				out[i] = e
+	run := func(fn func(w, lo, hi int) error) error {
+		var wg sync.WaitGroup
+		for w := range workers {
+			lo, hi := w*chunk, min((w+1)*chunk, len(raw))
+			if lo >= hi {
+				break
 			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[w] = fn(w, lo, hi)
+			}()
 		}
+		wg.Wait()
+		return errors.Join(errs...)
+	}
+	err := run(func(w, lo, hi int) error {
+		var d decoder
+		for i := lo; i < hi; i++ {
+			if i%4096 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			e, err := d.decode(raw[i].key, raw[i].value)
+			if err != nil {
+				return fmt.Errorf("decode stored entity %q: %w", raw[i].key, err)
+			}
+			out[i], keys[i] = e, e.Key()
+		}
+		targets[w] = d.targets
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = run(func(w, lo, hi int) error { return resolve(out[lo:hi], keys, targets[w]) })
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
