@@ -46,9 +46,9 @@ func codecEntities() []*catalog.Entity {
 		},
 		{
 			APIVersion: "backstage.io/v1alpha1", Kind: "Group",
-			Metadata:   catalog.Metadata{Name: "Payments", Namespace: "default"},
-			Relations:  []catalog.Relation{{Type: catalog.RelOwnerOf, TargetRef: "component:default/payments-api"}},
-			Origin:     catalog.Origin{File: "org/groups.yaml", Doc: 0, Line: 1},
+			Metadata:  catalog.Metadata{Name: "Payments", Namespace: "default"},
+			Relations: []catalog.Relation{{Type: catalog.RelOwnerOf, TargetRef: "component:default/payments-api"}},
+			Origin:    catalog.Origin{File: "org/groups.yaml", Doc: 0, Line: 1},
 		},
 		{Kind: "Location", Metadata: catalog.Metadata{Name: "x"}},
 	}
