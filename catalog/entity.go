@@ -74,18 +74,42 @@ func (r specRef) String() string {
 	return "spec." + r.name + "[" + strconv.Itoa(r.index) + "]"
 }
 
-// refPos is where a ref of the spec was written. name is shared with the
-// kind's field table, so an entity's positions hold no string of their own.
+// refPos is where a ref of the spec was written: 16 bytes and no pointer,
+// so an entity's positions are one object the collector never scans.
+// field is the field's position in refFieldNames.
 type refPos struct {
-	name      string
+	field     uint8
 	index     int32
 	line, col int32
 }
 
+// refFieldNames are the spec fields a refPos can name: every kind's ref
+// fields and a Location's targets.
+var refFieldNames = func() []string {
+	names := []string{"target", "targets"}
+	for _, ks := range kindSpecs {
+		for _, f := range ks.refs {
+			names = append(names, f.name)
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}()
+
+// refField returns name's position in refFieldNames.
+func refField(name string) (uint8, bool) {
+	i, ok := slices.BinarySearch(refFieldNames, name)
+	return uint8(i), ok && i < 256
+}
+
 // refPosition returns where the ref at was written.
 func (e *Entity) refPosition(at specRef) (position, bool) {
+	field, ok := refField(at.name)
+	if !ok {
+		return position{}, false
+	}
 	for _, r := range e.refPos {
-		if r.name == at.name && int(r.index) == at.index {
+		if r.field == field && int(r.index) == at.index {
 			return position{int(r.line), int(r.col)}, true
 		}
 	}

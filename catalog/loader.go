@@ -377,7 +377,7 @@ func (l *Loader) missing(it loadItem, err error) Problem {
 // the file is read again: problems with targets are rare.
 func atField(p Problem, e *Entity, file string) Problem {
 	for _, r := range e.refPos {
-		if (specRef{r.name, int(r.index)}).String() == p.Field {
+		if (specRef{refFieldNames[r.field], int(r.index)}).String() == p.Field {
 			p.Line, p.Column = int(r.line), int(r.col)
 			return p
 		}

@@ -68,3 +68,26 @@ func TestRef_AppendKey(t *testing.T) {
 		}
 	}
 }
+
+// Every ref field of every kind, and a Location's targets, can be named by
+// a refPos.
+func TestRefFieldNames(t *testing.T) {
+	if len(refFieldNames) >= 256 {
+		t.Fatalf("%d ref field names do not fit a byte", len(refFieldNames))
+	}
+	for kind, ks := range kindSpecs {
+		for _, f := range ks.refs {
+			if i, ok := refField(f.name); !ok || refFieldNames[i] != f.name {
+				t.Errorf("%s spec.%s has no refPos name", kind, f.name)
+			}
+		}
+	}
+	for _, name := range []string{"target", "targets"} {
+		if _, ok := refField(name); !ok {
+			t.Errorf("Location spec.%s has no refPos name", name)
+		}
+	}
+	if _, ok := refField("description"); ok {
+		t.Error("refField accepted a field that holds no ref")
+	}
+}

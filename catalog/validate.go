@@ -788,8 +788,12 @@ func (p *docParser) locationTargets(spec *yaml.Node) {
 }
 
 func (p *docParser) setRefPos(at specRef, n *yaml.Node) {
+	field, ok := refField(at.name)
+	if !ok {
+		return // not a field messages can name; see refFieldNames
+	}
 	pos := p.pos(n)
-	p.refPos = append(p.refPos, refPos{at.name, int32(at.index), int32(pos.line), int32(pos.col)})
+	p.refPos = append(p.refPos, refPos{field, int32(at.index), int32(pos.line), int32(pos.col)})
 }
 
 // checkRefs parses every entity ref of the spec as the built-in processors
