@@ -655,6 +655,7 @@ func (l *Loader) locationTargets(f *loadedFile, e *Entity) ([]loadItem, Problems
 				base.display, base.abs = display, abs
 				probs = append(probs, l.missing(base, fs.ErrNotExist))
 			}
+			out = slices.Grow(out, len(matches))
 			for _, m := range matches {
 				it := base
 				it.abs, it.info = m.path, m.info

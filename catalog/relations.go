@@ -77,6 +77,14 @@ func Relate(entities []*Entity) Problems {
 			pt.warnings = append(pt.warnings, danglingWarning(e, specRef{f.name, index}, raw, ref))
 		}
 		lo, hi := bounds(w)
+		// Sized up front: grown by doubling, these two were most of what
+		// a sync allocated after parsing.
+		n := 0
+		for _, e := range entities[lo:hi] {
+			n += refCount(e)
+		}
+		pt.out = make([]Relation, 0, n)
+		pt.inverses = make([]inverse, 0, n)
 		for i := lo; i < hi; i++ {
 			e := entities[i]
 			for _, f := range refFields(e.Kind) {
@@ -136,6 +144,20 @@ func Relate(entities []*Entity) Problems {
 		}
 	})
 	return warnings
+}
+
+// refCount is how many refs e's spec holds: the positions the parser
+// recorded, or for an entity from a store, a count of the ref fields'
+// strings.
+func refCount(e *Entity) int {
+	if e.refPos != nil {
+		return len(e.refPos)
+	}
+	n := 0
+	for _, f := range refFields(e.Kind) {
+		e.Spec.eachString(f.name, func(int, string) { n++ })
+	}
+	return n
 }
 
 func danglingWarning(e *Entity, at specRef, raw string, ref Ref) Problem {
