@@ -12,10 +12,14 @@ import (
 // the next snapshot is swapped in, which empties the cache. Replies are
 // shared: callers must not modify them (renderers only read).
 type answerCache struct {
-	mu    sync.RWMutex
-	ix    *catalog.Index
-	m     map[answerKey]bot.Reply
-	limit int
+	mu sync.RWMutex
+	ix *catalog.Index
+	// m holds the index in replies of each key's answer. A bot.Reply is
+	// too large for a map to hold in place: as a map value it cost an
+	// allocation per answer, where replies reuses its array.
+	m       map[answerKey]int
+	replies []bot.Reply
+	limit   int
 }
 
 type answerKey struct {
@@ -25,7 +29,7 @@ type answerKey struct {
 }
 
 func newAnswerCache(limit int) *answerCache {
-	return &answerCache{m: make(map[answerKey]bot.Reply), limit: limit}
+	return &answerCache{m: make(map[answerKey]int), limit: limit}
 }
 
 func (c *answerCache) get(ix *catalog.Index, k answerKey) (bot.Reply, bool) {
@@ -34,8 +38,11 @@ func (c *answerCache) get(ix *catalog.Index, k answerKey) (bot.Reply, bool) {
 	if c.ix != ix {
 		return bot.Reply{}, false
 	}
-	r, ok := c.m[k]
-	return r, ok
+	i, ok := c.m[k]
+	if !ok {
+		return bot.Reply{}, false
+	}
+	return c.replies[i], true
 }
 
 func (c *answerCache) put(ix *catalog.Index, k answerKey, r bot.Reply) {
@@ -46,8 +53,15 @@ func (c *answerCache) put(ix *catalog.Index, k answerKey, r bot.Reply) {
 		// the hot names come back within a few requests.
 		c.ix = ix
 		clear(c.m)
+		clear(c.replies) // let the old answers go
+		c.replies = c.replies[:0]
 	}
-	c.m[k] = r
+	if i, ok := c.m[k]; ok { // two requests answered the same question
+		c.replies[i] = r
+		return
+	}
+	c.m[k] = len(c.replies)
+	c.replies = append(c.replies, r)
 }
 
 // snapshotMemo memoizes values derived from one catalog snapshot, like

@@ -97,19 +97,32 @@ func kindLabel(kind string) string {
 
 // refLabel shows a key as a person would write it.
 func refLabel(key string) string {
-	k := catalog.KindOfKey(key)
-	rest := strings.TrimPrefix(key, k+":")
-	rest = strings.TrimPrefix(rest, catalog.DefaultNamespace+"/")
-	return k + ":" + rest
+	kind, rest := refParts(key)
+	return kind + ":" + rest
+}
+
+// refParts splits refLabel(key) at its colon. Callers join the parts with
+// their own text in one concatenation, which allocates once.
+func refParts(key string) (kind, rest string) {
+	kind = catalog.KindOfKey(key)
+	rest = strings.TrimPrefix(key, kind+":")
+	return kind, strings.TrimPrefix(rest, catalog.DefaultNamespace+"/")
+}
+
+// commandOn is the command line that runs command on the entity with key,
+// as a button's action: "/docs component:payments-api".
+func commandOn(command, key string) string {
+	kind, rest := refParts(key)
+	return command + " " + kind + ":" + rest
 }
 
 // entityLabel is "Title (kind:name)".
 func entityLabel(e *catalog.Entity) string {
-	ref := refLabel(e.Key())
-	if e.DisplayName() != e.Metadata.Name {
-		return e.DisplayName() + " (" + ref + ")"
+	kind, rest := refParts(e.Key())
+	if name := e.DisplayName(); name != e.Metadata.Name {
+		return name + " (" + kind + ":" + rest + ")"
 	}
-	return ref
+	return kind + ":" + rest
 }
 
 // page cuts a list for a reply and returns the section's Total.

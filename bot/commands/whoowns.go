@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -69,7 +70,7 @@ func whoOwns(ix *catalog.Index, req bot.Request, contacts *contactMemo) (bot.Rep
 	}
 	reply.Ephemeral = true
 	if !req.Shared {
-		reply.Buttons = append(reply.Buttons, bot.Button{Text: "Share in channel", Action: "/whoowns " + refLabel(e.Key()), Shared: true})
+		reply.Buttons = append(reply.Buttons, bot.Button{Text: "Share in channel", Action: commandOn("/whoowns", e.Key()), Shared: true})
 	}
 	return reply, nil
 }
@@ -106,7 +107,7 @@ func ambiguous(ix *catalog.Index, text string, es []*catalog.Entity) bot.Reply {
 		}
 		sec.Items = append(sec.Items, bot.Item{Text: entityLabel(e), Detail: detail})
 		if len(buttons) < 5 {
-			buttons = append(buttons, bot.Button{Text: refLabel(e.Key()), Action: "/whoowns " + refLabel(e.Key())})
+			buttons = append(buttons, bot.Button{Text: refLabel(e.Key()), Action: commandOn("/whoowns", e.Key())})
 		}
 	}
 	return bot.Reply{
@@ -136,11 +137,13 @@ func entityOwnership(ix *catalog.Index, e *catalog.Entity, same []*catalog.Entit
 	reply := bot.Reply{
 		Title: e.DisplayName() + " (" + kindLabel(e.Kind) + ")",
 		Text:  e.Metadata.Description,
-		// Room for the usual owner, parent group, system, domain,
-		// lifecycle and on-call fields, and five links.
-		Fields: make([]bot.Field, 0, 6),
-		Links:  make([]bot.Link, 0, 5),
 	}
+	// Fields and links are gathered on the stack, with room for the usual
+	// owner, parent group, system, domain, lifecycle and on-call fields
+	// and the five links, and copied out at their final length.
+	var fieldBuf [8]bot.Field
+	var linkBuf [5]bot.Link
+	fields, links := fieldBuf[:0], linkBuf[:0]
 	owners := ix.Owners(e)
 	if len(owners) == 0 {
 		reply.Text = strings.TrimSpace(reply.Text + "\nNo owner is recorded for " + refLabel(e.Key()) + ".")
@@ -148,16 +151,19 @@ func entityOwnership(ix *catalog.Index, e *catalog.Entity, same []*catalog.Entit
 	for _, o := range owners {
 		oe, ok := ix.Get(o)
 		if !ok {
-			reply.Fields = append(reply.Fields, bot.Field{Name: "Owner", Value: refLabel(o)})
+			fields = append(fields, bot.Field{Name: "Owner", Value: refLabel(o)})
 			reply.Text = strings.TrimSpace(reply.Text + "\n" + fmt.Sprintf("The owner %s is not in the catalog: check spec.owner in %s.", refLabel(o), e.Origin.File))
 			continue
 		}
 		if oe.Kind == catalog.KindGroup {
 			gc := contactOf(ix, oe, req, contacts)
-			reply.Fields = append(reply.Fields, gc.owner)
-			addContact(gc, &reply)
+			fields = append(fields, gc.owner)
+			if gc.parent != nil {
+				fields = append(fields, *gc.parent)
+			}
+			reply.Sections = appendShared(reply.Sections, gc.sections)
 		} else {
-			reply.Fields = append(reply.Fields, bot.Field{Name: "Owner", Value: entityLabel(oe)})
+			fields = append(fields, bot.Field{Name: "Owner", Value: entityLabel(oe)})
 			addUserContact(oe, &reply, req)
 		}
 	}
@@ -166,49 +172,55 @@ func entityOwnership(ix *catalog.Index, e *catalog.Entity, same []*catalog.Entit
 		if p.Kind == catalog.KindComponent {
 			label = "Part of"
 		}
-		reply.Fields = append(reply.Fields, bot.Field{Name: label, Value: entityLabel(p)})
+		fields = append(fields, bot.Field{Name: label, Value: entityLabel(p)})
 		if p.Kind == catalog.KindSystem {
 			for _, d := range ix.Related(p, catalog.RelPartOf) {
-				reply.Fields = append(reply.Fields, bot.Field{Name: "Domain", Value: entityLabel(d)})
+				fields = append(fields, bot.Field{Name: "Domain", Value: entityLabel(d)})
 			}
 		}
 	}
 	if lc := e.SpecString("lifecycle"); lc != "" {
-		reply.Fields = append(reply.Fields, bot.Field{Name: "Lifecycle", Value: lc})
+		fields = append(fields, bot.Field{Name: "Lifecycle", Value: lc})
 	}
 	if id := e.Annotation(catalog.AnnotationPagerDutyServiceID); id != "" {
-		reply.Fields = append(reply.Fields, bot.Field{Name: "On call", Value: "PagerDuty service " + id})
-		reply.Links = append(reply.Links, bot.Link{Text: "PagerDuty", URL: pagerDutyURL(e, id)})
+		fields = append(fields, bot.Field{Name: "On call", Value: "PagerDuty service " + id})
+		links = append(links, bot.Link{Text: "PagerDuty", URL: pagerDutyURL(e, id)})
 	}
 	if u := repoURL(e); u != "" {
-		reply.Links = append(reply.Links, bot.Link{Text: "Repository", URL: u})
+		links = append(links, bot.Link{Text: "Repository", URL: u})
 	}
 	for _, l := range e.Metadata.Links {
-		if len(reply.Links) >= 5 {
+		if len(links) >= 5 {
 			break
 		}
-		if !hasLink(reply.Links, l.URL) {
+		if !hasLink(links, l.URL) {
 			title := l.Title
 			if title == "" {
 				title = l.URL
 			}
-			reply.Links = append(reply.Links, bot.Link{Text: title, URL: l.URL})
+			links = append(links, bot.Link{Text: title, URL: l.URL})
 		}
 	}
+	// No fields or links read as none, not as an empty list.
+	reply.Fields = cloneOrNil(fields)
+	reply.Links = cloneOrNil(links)
 	if e.Annotation(catalog.AnnotationTechDocsRef) != "" {
-		reply.Buttons = append(reply.Buttons, bot.Button{Text: "Docs", Action: "/docs " + refLabel(e.Key())})
+		// Room for the "Share in channel" button whoOwns adds.
+		reply.Buttons = append(make([]bot.Button, 0, 2), bot.Button{Text: "Docs", Action: commandOn("/docs", e.Key())})
 	}
 	for _, s := range same {
 		reply.Footer = strings.TrimSpace(reply.Footer + " " + fmt.Sprintf("The %s %s has the same owner.", kindLabel(s.Kind), refLabel(s.Key())))
 	}
-	// No fields or links read as none, not as an empty list.
-	if len(reply.Fields) == 0 {
-		reply.Fields = nil
-	}
-	if len(reply.Links) == 0 {
-		reply.Links = nil
-	}
 	return reply
+}
+
+// cloneOrNil copies s to a slice of its length, or returns nil when it is
+// empty.
+func cloneOrNil[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return slices.Clone(s)
 }
 
 func hasLink(ls []bot.Link, url string) bool {
@@ -235,9 +247,11 @@ func pagerDutyURL(e *catalog.Entity, id string) string {
 // is the same for every entity the team owns, so it is computed once per
 // snapshot and platform.
 type groupContact struct {
-	owner   bot.Field // the team as the owner of what it owns
-	parent  *bot.Field
-	section bot.Section
+	owner  bot.Field // the team as the owner of what it owns
+	parent *bot.Field
+	// sections is the contact section alone, shared by the answers that
+	// show it: its capacity is its length, so appending to it copies.
+	sections []bot.Section
 }
 
 type contactKey struct{ group, platform string }
@@ -256,7 +270,16 @@ func addContact(gc groupContact, reply *bot.Reply) {
 	if gc.parent != nil {
 		reply.Fields = append(reply.Fields, *gc.parent)
 	}
-	reply.Sections = append(reply.Sections, gc.section)
+	reply.Sections = appendShared(reply.Sections, gc.sections)
+}
+
+// appendShared appends shared, a slice that answers share, to s: it is s
+// itself when s is empty, sparing a copy per answer.
+func appendShared(s, shared []bot.Section) []bot.Section {
+	if len(s) == 0 {
+		return shared
+	}
+	return append(s, shared...)
 }
 
 func newGroupContact(ix *catalog.Index, g *catalog.Entity, req bot.Request) groupContact {
@@ -281,7 +304,7 @@ func newGroupContact(ix *catalog.Index, g *catalog.Entity, req bot.Request) grou
 	}
 	if total > 0 {
 		contact.Total = total + len(contact.Items) - len(shown)
-		contact.MoreAction = "/catalog show " + refLabel(g.Key())
+		contact.MoreAction = commandOn("/catalog show", g.Key())
 	}
 	if len(contact.Items) == 0 {
 		contact.Text = "The group lists no email, channel or members."
@@ -289,7 +312,7 @@ func newGroupContact(ix *catalog.Index, g *catalog.Entity, req bot.Request) grou
 	// Full capacity: a later append by a caller copies rather than writing
 	// into the shared array.
 	contact.Items = contact.Items[:len(contact.Items):len(contact.Items)]
-	gc.section = contact
+	gc.sections = []bot.Section{contact}
 	return gc
 }
 

@@ -148,6 +148,7 @@ type Adapter struct {
 	self       selfID
 	metrics    Metrics
 	buffers    bufferPool
+	acks       ackPool
 	verifier   verifier
 	sections   sectionMemo
 

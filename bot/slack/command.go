@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/slack-go/slack"
 
@@ -33,16 +32,15 @@ func (a *Adapter) serveCommand(w http.ResponseWriter, r *http.Request, body []by
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	fallback, blocks := render(out.Reply, nil, &a.sections)
-	buf := a.buffers.get()
-	*buf = appendAck((*buf)[:0], fallback, blocks, responseType(out.Reply))
+	ack := a.acks.get()
+	ack.writeAck(out.Reply, nil, &a.sections)
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	// A known length spares the answer chunked encoding, which net/http
 	// uses for bodies over 2 KB written without one.
-	h.Set("Content-Length", strconv.Itoa(len(*buf)))
-	_, _ = w.Write(*buf)
-	a.buffers.put(buf)
+	h.Set("Content-Length", strconv.Itoa(len(ack.out)))
+	_, _ = w.Write(ack.out)
+	a.acks.put(ack) // Write has copied the answer
 	a.log.DebugContext(r.Context(), "slack command answered inline", "command", cmd.Command, "channel", cmd.ChannelID)
 }
 
@@ -50,87 +48,173 @@ func (a *Adapter) serveCommand(w http.ResponseWriter, r *http.Request, body []by
 // which Slack sends form-encoded. It reads the fields as
 // slack.SlashCommandParse does (the first of repeated keys; a malformed
 // form is an error), without reading the request again or building a map
-// of the whole form.
+// of the whole form. The values it keeps are copied into one string: they
+// share nothing with body, a pooled buffer, and cost one allocation.
 func parseSlashCommand(h http.Header, body []byte) (slack.SlashCommand, error) {
-	var cmd slack.SlashCommand
 	if ct := h.Get("Content-Type"); ct != "application/x-www-form-urlencoded" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/x-www-form-urlencoded" {
-			return cmd, fmt.Errorf("slash command sent as %q, not a form", ct)
+			return slack.SlashCommand{}, fmt.Errorf("slash command sent as %q, not a form", ct)
 		}
 	}
-	query := string(body)
-	if strings.Count(query, "&") >= maxFormFields {
+	if bytes.Count(body, []byte("&")) >= maxFormFields {
 		// Past this net/url refuses the form (its limit depends on
 		// GODEBUG); let it decide.
-		if _, err := url.ParseQuery(query); err != nil {
-			return cmd, fmt.Errorf("read slash command form: %w", err)
+		if _, err := url.ParseQuery(string(body)); err != nil {
+			return slack.SlashCommand{}, fmt.Errorf("read slash command form: %w", err)
 		}
 	}
-	var enterpriseInstall string
-	var seen uint16
-	// The loop is net/url's parseQuery, keeping only the fields Slack sends.
-	for query != "" {
-		var pair string
-		pair, query, _ = strings.Cut(query, "&")
-		if strings.Contains(pair, ";") {
-			return cmd, errors.New("read slash command form: invalid semicolon separator in query")
+	// The loop is net/url's parseQuery, keeping only the fields Slack
+	// sends, unescaped into buf: on the stack unless the form is large.
+	var stack [1024]byte
+	buf := stack[:0]
+	var spans slashSpans
+	var seen uint32
+	for rest := body; len(rest) > 0; {
+		var pair []byte
+		pair, rest, _ = bytes.Cut(rest, []byte("&"))
+		if bytes.IndexByte(pair, ';') >= 0 {
+			return slack.SlashCommand{}, errors.New("read slash command form: invalid semicolon separator in query")
 		}
-		if pair == "" {
+		if len(pair) == 0 {
 			continue
 		}
-		k, v, _ := strings.Cut(pair, "=")
-		k, err := url.QueryUnescape(k)
-		if err != nil {
-			return cmd, fmt.Errorf("read slash command form: %w", err)
+		k, v, _ := bytes.Cut(pair, []byte("="))
+		mark := len(buf)
+		var err error
+		if buf, err = appendQueryUnescaped(buf, k); err != nil {
+			return slack.SlashCommand{}, fmt.Errorf("read slash command form: %w", err)
 		}
-		v, err = url.QueryUnescape(v)
-		if err != nil {
-			return cmd, fmt.Errorf("read slash command form: %w", err)
+		field := slashField(buf[mark:])
+		if buf, err = appendQueryUnescaped(buf[:mark], v); err != nil {
+			return slack.SlashCommand{}, fmt.Errorf("read slash command form: %w", err)
 		}
-		var dst *string
-		var bit uint16
-		switch k {
-		case "token":
-			dst, bit = &cmd.Token, 1<<0
-		case "team_id":
-			dst, bit = &cmd.TeamID, 1<<1
-		case "team_domain":
-			dst, bit = &cmd.TeamDomain, 1<<2
-		case "enterprise_id":
-			dst, bit = &cmd.EnterpriseID, 1<<3
-		case "enterprise_name":
-			dst, bit = &cmd.EnterpriseName, 1<<4
-		case "is_enterprise_install":
-			dst, bit = &enterpriseInstall, 1<<5
-		case "channel_id":
-			dst, bit = &cmd.ChannelID, 1<<6
-		case "channel_name":
-			dst, bit = &cmd.ChannelName, 1<<7
-		case "user_id":
-			dst, bit = &cmd.UserID, 1<<8
-		case "user_name":
-			dst, bit = &cmd.UserName, 1<<9
-		case "command":
-			dst, bit = &cmd.Command, 1<<10
-		case "text":
-			dst, bit = &cmd.Text, 1<<11
-		case "response_url":
-			dst, bit = &cmd.ResponseURL, 1<<12
-		case "trigger_id":
-			dst, bit = &cmd.TriggerID, 1<<13
-		case "api_app_id":
-			dst, bit = &cmd.APIAppID, 1<<14
+		if field < 0 || seen&(1<<field) != 0 { // the first value, as url.Values.Get
+			buf = buf[:mark]
+			continue
+		}
+		seen |= 1 << field
+		spans[field].start, spans[field].end = mark, len(buf)
+	}
+	return spans.command(string(buf)), nil
+}
+
+// slashSpans are where in the unescaped values each field's value is.
+type slashSpans [numSlashFields]struct{ start, end int }
+
+// command is the slash command whose values are values.
+func (spans *slashSpans) command(values string) slack.SlashCommand {
+	get := func(field int) string { return values[spans[field].start:spans[field].end] }
+	return slack.SlashCommand{
+		Token:               get(slashToken),
+		TeamID:              get(slashTeamID),
+		TeamDomain:          get(slashTeamDomain),
+		EnterpriseID:        get(slashEnterpriseID),
+		EnterpriseName:      get(slashEnterpriseName),
+		IsEnterpriseInstall: get(slashIsEnterpriseInstall) == "true",
+		ChannelID:           get(slashChannelID),
+		ChannelName:         get(slashChannelName),
+		UserID:              get(slashUserID),
+		UserName:            get(slashUserName),
+		Command:             get(slashCommandName),
+		Text:                get(slashText),
+		ResponseURL:         get(slashResponseURL),
+		TriggerID:           get(slashTriggerID),
+		APIAppID:            get(slashAPIAppID),
+	}
+}
+
+// The form fields of a slash command that parseSlashCommand keeps.
+const (
+	slashToken = iota
+	slashTeamID
+	slashTeamDomain
+	slashEnterpriseID
+	slashEnterpriseName
+	slashIsEnterpriseInstall
+	slashChannelID
+	slashChannelName
+	slashUserID
+	slashUserName
+	slashCommandName
+	slashText
+	slashResponseURL
+	slashTriggerID
+	slashAPIAppID
+	numSlashFields
+)
+
+// slashField returns the field a form key names, or -1 for one
+// parseSlashCommand does not keep.
+func slashField(key []byte) int {
+	switch string(key) { // no copy: the conversion is only compared
+	case "token":
+		return slashToken
+	case "team_id":
+		return slashTeamID
+	case "team_domain":
+		return slashTeamDomain
+	case "enterprise_id":
+		return slashEnterpriseID
+	case "enterprise_name":
+		return slashEnterpriseName
+	case "is_enterprise_install":
+		return slashIsEnterpriseInstall
+	case "channel_id":
+		return slashChannelID
+	case "channel_name":
+		return slashChannelName
+	case "user_id":
+		return slashUserID
+	case "user_name":
+		return slashUserName
+	case "command":
+		return slashCommandName
+	case "text":
+		return slashText
+	case "response_url":
+		return slashResponseURL
+	case "trigger_id":
+		return slashTriggerID
+	case "api_app_id":
+		return slashAPIAppID
+	}
+	return -1
+}
+
+// appendQueryUnescaped appends url.QueryUnescape(string(s)) to dst, or
+// returns the error it returns.
+func appendQueryUnescaped(dst, s []byte) ([]byte, error) {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '%':
+			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+				_, err := url.QueryUnescape(string(s)) // its error, word for word
+				return dst, err
+			}
+			dst = append(dst, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 2
+		case '+':
+			dst = append(dst, ' ')
 		default:
-			continue
-		}
-		if seen&bit == 0 { // the first value, as url.Values.Get
-			seen |= bit
-			*dst = v
+			dst = append(dst, c)
 		}
 	}
-	cmd.IsEnterpriseInstall = enterpriseInstall == "true"
-	return cmd, nil
+	return dst, nil
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
 }
 
 // maxFormFields is net/url's default limit on the fields of a form.
@@ -173,10 +257,17 @@ func (a *Adapter) commandOutcome(ctx context.Context, cmd slack.SlashCommand) (b
 		return bot.Outcome{}, false
 	}
 	if out.Reply.Form != nil {
-		a.background(func(ctx context.Context) { a.openForm(ctx, o, out.Reply) })
+		a.openFormLater(o, out.Reply)
 		return bot.Outcome{}, false
 	}
 	return out, true
+}
+
+// openFormLater opens r's form after the acknowledgement. The closure
+// captures a copy made only here: capturing the caller's outcome moved it
+// to the heap on every command.
+func (a *Adapter) openFormLater(o origin, r bot.Reply) {
+	a.background(func(ctx context.Context) { a.openForm(ctx, o, r) })
 }
 
 func commandOrigin(cmd slack.SlashCommand) origin {
@@ -214,25 +305,4 @@ func writeJSON(w http.ResponseWriter, v any) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(buf.Bytes())
-}
-
-// bufferPool recycles the buffers inline answers are encoded into, which
-// are a few kilobytes each.
-type bufferPool struct{ p sync.Pool }
-
-// maxPooledBuffer keeps the rare huge answer's buffer out of the pool.
-const maxPooledBuffer = 64 << 10
-
-func (bp *bufferPool) get() *[]byte {
-	if b, ok := bp.p.Get().(*[]byte); ok {
-		return b
-	}
-	b := make([]byte, 0, 8<<10)
-	return &b
-}
-
-func (bp *bufferPool) put(b *[]byte) {
-	if cap(*b) <= maxPooledBuffer {
-		bp.p.Put(b)
-	}
 }

@@ -1,11 +1,15 @@
 package slack
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -321,6 +325,54 @@ func FuzzParseSlashCommand(f *testing.F) {
 	f.Add("command=%zz")
 	f.Fuzz(func(t *testing.T, body string) {
 		checkParseSlashCommand(t, "application/x-www-form-urlencoded", body)
+	})
+}
+
+// Answers written at the same time from pooled buffers are each their
+// own command's, byte for byte, small or large.
+func TestCommand_ConcurrentAnswersAreTheirOwn(t *testing.T) {
+	reply := func(arg string) bot.Reply {
+		n, _ := strconv.Atoi(arg)
+		r := bot.Reply{Title: "answer " + arg, Text: strings.Repeat("for "+arg+" & <you> ", 1+n%7*300), Ephemeral: n%2 == 0,
+			Buttons: []bot.Button{{Text: "Share in channel", Action: "/echo " + arg, Shared: true}}}
+		for i := range n % 40 {
+			r.Fields = append(r.Fields, bot.Field{Name: fmt.Sprint("field ", i), Value: arg})
+		}
+		return r
+	}
+	echo := bot.HandlerFunc(func(_ context.Context, req bot.Request) (bot.Reply, error) { return reply(req.Arg(0)), nil })
+	env := newTestEnv(t, router(bot.Command{Name: "echo", Quick: true, Handler: echo}))
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 25 {
+				arg := strconv.Itoa(g*100 + i)
+				rec := env.command(t, slashCommand("/echo", arg, env.slack.hookURL(arg)))
+				if want := renderedAck(reply(arg), nil); !bytes.Equal(rec.Body.Bytes(), want) {
+					t.Errorf("answer to /echo %s:\n%s\nwant\n%s", arg, rec.Body, want)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// appendQueryUnescaped unescapes as url.QueryUnescape does and fails where
+// it fails.
+func FuzzAppendQueryUnescaped(f *testing.F) {
+	for _, s := range []string{"", "a+b", "%2Fwhoowns", "%zz", "%", "%4", "%4a%4A", "x%", "\xff%20"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, wantErr := url.QueryUnescape(s)
+		got, err := appendQueryUnescaped([]byte("prefix"), []byte(s))
+		if (err == nil) != (wantErr == nil) || err == nil && string(got) != "prefix"+want {
+			t.Errorf("appendQueryUnescaped(%q) = %q, %v; url.QueryUnescape = %q, %v", s, got, err, want, wantErr)
+		}
+		if err != nil && err.Error() != wantErr.Error() {
+			t.Errorf("appendQueryUnescaped(%q) error %q, want %q", s, err, wantErr)
+		}
 	})
 }
 

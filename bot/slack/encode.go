@@ -1,174 +1,12 @@
 package slack
 
 import (
-	"encoding/json"
-	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/slack-go/slack"
 )
 
-// This file encodes the Block Kit the renderer makes without reflection:
-// an inline answer is encoded once per command, and encoding/json spent
-// more time on it than the command itself. The output is the JSON
-// encoding/json makes for the same values, except that <, > and & are not
-// escaped as \u003c, \u003e and \u0026 (mrkdwn already escapes them), so
-// both decode to the same message. Blocks and elements the renderer does
-// not make, and the rare fields it never sets (a section's accessory, a
-// button's confirm dialog), are encoded by encoding/json.
-// TestAppendBlocks_MatchesEncodingJSON holds the two encodings together and
-// TestAppendBlocks_KnowsEveryField notices fields a new slack-go adds.
-
-// appendAck appends the body of an acknowledgement that answers a command
-// inline: the fallback text, the blocks and the response type, the fields
-// a WebhookMessage has when it neither replaces nor deletes the original.
-// It ends with a newline, like json.Encoder.
-func appendAck(dst []byte, text string, blocks []slack.Block, responseType string) []byte {
-	dst = append(dst, `{"text":`...)
-	dst = appendString(dst, text)
-	if len(blocks) > 0 {
-		dst = append(dst, `,"blocks":`...)
-		dst = appendBlocks(dst, blocks)
-	}
-	if responseType != "" {
-		dst = append(dst, `,"response_type":`...)
-		dst = appendString(dst, responseType)
-	}
-	return append(dst, "}\n"...)
-}
-
-// appendBlocks appends blocks as a JSON array.
-func appendBlocks(dst []byte, blocks []slack.Block) []byte {
-	return appendArray(dst, blocks, appendBlock)
-}
-
-// appendArray appends items as a JSON array, each with appendItem; a nil
-// slice is null, as encoding/json writes it.
-func appendArray[T any](dst []byte, items []T, appendItem func([]byte, T) []byte) []byte {
-	if items == nil {
-		return append(dst, "null"...)
-	}
-	dst = append(dst, '[')
-	for i, item := range items {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendItem(dst, item)
-	}
-	return append(dst, ']')
-}
-
-// openBlock writes the start of a block object: its type, its text if it
-// has one and its block_id if set, in encoding/json's field order.
-func openBlock(dst []byte, typ slack.MessageBlockType, text *slack.TextBlockObject, blockID string) []byte {
-	dst = append(dst, `{"type":`...)
-	dst = appendString(dst, string(typ))
-	if text != nil {
-		dst = append(dst, `,"text":`...)
-		dst = appendText(dst, text)
-	}
-	return appendOptString(dst, `,"block_id":`, blockID)
-}
-
-func appendBlock(dst []byte, b slack.Block) []byte {
-	switch b := b.(type) {
-	case *slack.HeaderBlock:
-		if b == nil {
-			break
-		}
-		dst = openBlock(dst, b.Type, b.Text, b.BlockID)
-		if b.Level != 0 {
-			dst = append(dst, `,"level":`...)
-			dst = strconv.AppendInt(dst, int64(b.Level), 10)
-		}
-		return append(dst, '}')
-	case *slack.SectionBlock:
-		if b == nil || b.Accessory != nil {
-			break
-		}
-		dst = openBlock(dst, b.Type, b.Text, b.BlockID)
-		if len(b.Fields) > 0 {
-			dst = append(dst, `,"fields":`...)
-			dst = appendArray(dst, b.Fields, appendText)
-		}
-		if b.Expand {
-			dst = append(dst, `,"expand":true`...)
-		}
-		return append(dst, '}')
-	case *slack.ActionBlock:
-		if b == nil {
-			break
-		}
-		dst = openBlock(dst, b.Type, nil, b.BlockID)
-		dst = append(dst, `,"elements":`...)
-		if b.Elements == nil || b.Elements.ElementSet == nil {
-			dst = append(dst, "null"...)
-		} else {
-			dst = appendArray(dst, b.Elements.ElementSet, appendElement)
-		}
-		return append(dst, '}')
-	case *slack.ContextBlock:
-		if b == nil {
-			break
-		}
-		dst = openBlock(dst, b.Type, nil, b.BlockID)
-		dst = append(dst, `,"elements":`...)
-		dst = appendArray(dst, b.ContextElements.Elements, func(dst []byte, el slack.MixedElement) []byte {
-			if t, ok := el.(*slack.TextBlockObject); ok {
-				return appendText(dst, t)
-			}
-			return appendMarshaled(dst, el)
-		})
-		return append(dst, '}')
-	}
-	return appendMarshaled(dst, b)
-}
-
-func appendElement(dst []byte, el slack.BlockElement) []byte {
-	b, ok := el.(*slack.ButtonBlockElement)
-	if !ok || b == nil || b.Confirm != nil {
-		return appendMarshaled(dst, el)
-	}
-	dst = append(dst, '{')
-	if b.Type != "" {
-		dst = append(dst, `"type":`...)
-		dst = appendString(dst, string(b.Type))
-		dst = append(dst, ',')
-	}
-	dst = append(dst, `"text":`...)
-	dst = appendText(dst, b.Text)
-	dst = appendOptString(dst, `,"action_id":`, b.ActionID)
-	dst = appendOptString(dst, `,"url":`, b.URL)
-	dst = appendOptString(dst, `,"value":`, b.Value)
-	dst = appendOptString(dst, `,"style":`, string(b.Style))
-	dst = appendOptString(dst, `,"accessibility_label":`, b.AccessibilityLabel)
-	dst = appendOptString(dst, `,"agent_prompt":`, b.AgentPrompt)
-	dst = appendOptString(dst, `,"agent_prompt_display":`, b.AgentPromptDisplay)
-	if len(b.VisibleToUserIDs) > 0 {
-		dst = append(dst, `,"visible_to_user_ids":`...)
-		dst = appendArray(dst, b.VisibleToUserIDs, appendString)
-	}
-	return append(dst, '}')
-}
-
-func appendText(dst []byte, t *slack.TextBlockObject) []byte {
-	if t == nil {
-		return append(dst, "null"...)
-	}
-	dst = append(dst, `{"type":`...)
-	dst = appendString(dst, t.Type)
-	dst = append(dst, `,"text":`...)
-	dst = appendString(dst, t.Text)
-	if t.Emoji != nil {
-		dst = append(dst, `,"emoji":`...)
-		dst = strconv.AppendBool(dst, *t.Emoji)
-	}
-	if t.Verbatim {
-		dst = append(dst, `,"verbatim":true`...)
-	}
-	return append(dst, '}')
-}
+// This file writes JSON strings as encoding/json does, without reflection
+// or its allocations: ackWriter encodes every inline answer with it.
 
 // appendOptString appends key and s unless s is empty (omitempty).
 func appendOptString(dst []byte, key, s string) []byte {
@@ -176,16 +14,6 @@ func appendOptString(dst []byte, key, s string) []byte {
 		return dst
 	}
 	return appendString(append(dst, key...), s)
-}
-
-// appendMarshaled appends what encoding/json makes of v, or null when it
-// cannot encode it; no value the renderer makes fails to encode.
-func appendMarshaled(dst []byte, v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return append(dst, "null"...)
-	}
-	return append(dst, b...)
 }
 
 const hexDigits = "0123456789abcdef"
@@ -196,8 +24,9 @@ func appendString(dst []byte, s string) []byte { return appendJSONString(dst, s,
 
 // appendJSONString appends s as a JSON string the way encoding/json does:
 // invalid UTF-8 becomes \ufffd, U+2028 and U+2029 are escaped, and so are
-// <, > and & when escapeHTML is set.
-func appendJSONString(dst []byte, s string, escapeHTML bool) []byte {
+// <, > and & when escapeHTML is set. s is a string or the bytes of one, so
+// that text built in a scratch buffer is encoded without a copy.
+func appendJSONString[T string | []byte](dst []byte, s T, escapeHTML bool) []byte {
 	special := &jsonSpecial
 	if escapeHTML {
 		special = &jsonSpecialHTML
@@ -232,7 +61,7 @@ func appendJSONString(dst []byte, s string, escapeHTML bool) []byte {
 			start = i
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := decodeRune(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			dst = append(dst, s[start:i]...)
 			dst = append(dst, `\ufffd`...)
@@ -251,6 +80,12 @@ func appendJSONString(dst []byte, s string, escapeHTML bool) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// decodeRune is utf8.DecodeRune for a string or bytes.
+func decodeRune[T string | []byte](s T) (rune, int) {
+	var b [utf8.UTFMax]byte
+	return utf8.DecodeRune(b[:copy(b[:], s)])
 }
 
 // jsonSpecial marks the bytes appendJSONString must look at: those it

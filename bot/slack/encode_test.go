@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -14,6 +15,178 @@ import (
 
 	"github.com/callboard/callboard/bot"
 )
+
+// appendAck and the functions below encode the slack-go blocks render
+// makes without reflection, as the adapter did before ackWriter wrote
+// answers straight from the reply: they are the reference ackWriter must
+// match byte for byte (TestAckWriter_MatchesRender). The output is the JSON
+// encoding/json makes for the same values, except that <, > and & are not
+// escaped as \u003c, \u003e and \u0026 (mrkdwn already escapes them), so
+// both decode to the same message. Blocks and elements the renderer does
+// not make, and the rare fields it never sets (a section's accessory, a
+// button's confirm dialog), are encoded by encoding/json.
+// TestAppendAck_MatchesEncodingJSON holds the two encodings together and
+// TestAppendBlocks_KnowsEveryField notices fields a new slack-go adds.
+
+// appendAck appends the body of an acknowledgement that answers a command
+// inline: the fallback text, the blocks and the response type, the fields
+// a WebhookMessage has when it neither replaces nor deletes the original.
+// It ends with a newline, like json.Encoder.
+func appendAck(dst []byte, text string, blocks []slack.Block, responseType string) []byte {
+	dst = append(dst, `{"text":`...)
+	dst = appendString(dst, text)
+	if len(blocks) > 0 {
+		dst = append(dst, `,"blocks":`...)
+		dst = appendBlocks(dst, blocks)
+	}
+	if responseType != "" {
+		dst = append(dst, `,"response_type":`...)
+		dst = appendString(dst, responseType)
+	}
+	return append(dst, "}\n"...)
+}
+
+// appendBlocks appends blocks as a JSON array.
+func appendBlocks(dst []byte, blocks []slack.Block) []byte {
+	return appendArray(dst, blocks, appendBlock)
+}
+
+// appendArray appends items as a JSON array, each with appendItem; a nil
+// slice is null, as encoding/json writes it.
+func appendArray[T any](dst []byte, items []T, appendItem func([]byte, T) []byte) []byte {
+	if items == nil {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, '[')
+	for i, item := range items {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendItem(dst, item)
+	}
+	return append(dst, ']')
+}
+
+// openBlock writes the start of a block object: its type, its text if it
+// has one and its block_id if set, in encoding/json's field order.
+func openBlock(dst []byte, typ slack.MessageBlockType, text *slack.TextBlockObject, blockID string) []byte {
+	dst = append(dst, `{"type":`...)
+	dst = appendString(dst, string(typ))
+	if text != nil {
+		dst = append(dst, `,"text":`...)
+		dst = appendText(dst, text)
+	}
+	return appendOptString(dst, `,"block_id":`, blockID)
+}
+
+func appendBlock(dst []byte, b slack.Block) []byte {
+	switch b := b.(type) {
+	case *slack.HeaderBlock:
+		if b == nil {
+			break
+		}
+		dst = openBlock(dst, b.Type, b.Text, b.BlockID)
+		if b.Level != 0 {
+			dst = append(dst, `,"level":`...)
+			dst = strconv.AppendInt(dst, int64(b.Level), 10)
+		}
+		return append(dst, '}')
+	case *slack.SectionBlock:
+		if b == nil || b.Accessory != nil {
+			break
+		}
+		dst = openBlock(dst, b.Type, b.Text, b.BlockID)
+		if len(b.Fields) > 0 {
+			dst = append(dst, `,"fields":`...)
+			dst = appendArray(dst, b.Fields, appendText)
+		}
+		if b.Expand {
+			dst = append(dst, `,"expand":true`...)
+		}
+		return append(dst, '}')
+	case *slack.ActionBlock:
+		if b == nil {
+			break
+		}
+		dst = openBlock(dst, b.Type, nil, b.BlockID)
+		dst = append(dst, `,"elements":`...)
+		if b.Elements == nil || b.Elements.ElementSet == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = appendArray(dst, b.Elements.ElementSet, appendElement)
+		}
+		return append(dst, '}')
+	case *slack.ContextBlock:
+		if b == nil {
+			break
+		}
+		dst = openBlock(dst, b.Type, nil, b.BlockID)
+		dst = append(dst, `,"elements":`...)
+		dst = appendArray(dst, b.ContextElements.Elements, func(dst []byte, el slack.MixedElement) []byte {
+			if t, ok := el.(*slack.TextBlockObject); ok {
+				return appendText(dst, t)
+			}
+			return appendMarshaled(dst, el)
+		})
+		return append(dst, '}')
+	}
+	return appendMarshaled(dst, b)
+}
+
+func appendElement(dst []byte, el slack.BlockElement) []byte {
+	b, ok := el.(*slack.ButtonBlockElement)
+	if !ok || b == nil || b.Confirm != nil {
+		return appendMarshaled(dst, el)
+	}
+	dst = append(dst, '{')
+	if b.Type != "" {
+		dst = append(dst, `"type":`...)
+		dst = appendString(dst, string(b.Type))
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `"text":`...)
+	dst = appendText(dst, b.Text)
+	dst = appendOptString(dst, `,"action_id":`, b.ActionID)
+	dst = appendOptString(dst, `,"url":`, b.URL)
+	dst = appendOptString(dst, `,"value":`, b.Value)
+	dst = appendOptString(dst, `,"style":`, string(b.Style))
+	dst = appendOptString(dst, `,"accessibility_label":`, b.AccessibilityLabel)
+	dst = appendOptString(dst, `,"agent_prompt":`, b.AgentPrompt)
+	dst = appendOptString(dst, `,"agent_prompt_display":`, b.AgentPromptDisplay)
+	if len(b.VisibleToUserIDs) > 0 {
+		dst = append(dst, `,"visible_to_user_ids":`...)
+		dst = appendArray(dst, b.VisibleToUserIDs, appendString)
+	}
+	return append(dst, '}')
+}
+
+func appendText(dst []byte, t *slack.TextBlockObject) []byte {
+	if t == nil {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, `{"type":`...)
+	dst = appendString(dst, t.Type)
+	dst = append(dst, `,"text":`...)
+	dst = appendString(dst, t.Text)
+	if t.Emoji != nil {
+		dst = append(dst, `,"emoji":`...)
+		dst = strconv.AppendBool(dst, *t.Emoji)
+	}
+	if t.Verbatim {
+		dst = append(dst, `,"verbatim":true`...)
+	}
+	return append(dst, '}')
+}
+
+// appendMarshaled appends what encoding/json makes of v, or null when it
+// cannot encode it; no value the renderer makes fails to encode.
+func appendMarshaled(dst []byte, v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return append(dst, "null"...)
+	}
+	return append(dst, b...)
+}
 
 // referenceAck is an inline answer as Slack reads it: a WebhookMessage
 // without replace_original and delete_original, which default to false.
@@ -167,6 +340,9 @@ func checkAppendString(t *testing.T, s string) {
 		want := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 		if got := appendJSONString(nil, s, html); !bytes.Equal(got, want) {
 			t.Errorf("appendJSONString(%q, %v) = %s, want %s", s, html, got, want)
+		}
+		if got := appendJSONString(nil, []byte(s), html); !bytes.Equal(got, want) {
+			t.Errorf("appendJSONString([]byte(%q), %v) = %s, want %s", s, html, got, want)
 		}
 	}
 }

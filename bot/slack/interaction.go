@@ -1,8 +1,10 @@
 package slack
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 
@@ -11,7 +13,10 @@ import (
 	"github.com/callboard/callboard/bot"
 )
 
-func (a *Adapter) serveInteraction(w http.ResponseWriter, r *http.Request, _ []byte) {
+func (a *Adapter) serveInteraction(w http.ResponseWriter, r *http.Request, body []byte) {
+	// slack-go's parser reads the request again; give it the bytes that
+	// were verified. It copies what it keeps.
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	ic, err := slack.InteractionCallbackParse(r)
 	if err != nil {
 		http.Error(w, "not an interaction payload", http.StatusBadRequest)

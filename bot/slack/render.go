@@ -62,16 +62,20 @@ type buttonValue struct {
 // encode is v as json.Marshal writes it (with <, > and & escaped), written
 // by hand because a button is rendered for nearly every answer.
 func (v buttonValue) encode() string {
-	b := make([]byte, 0, len(v.Action)+len(`{"a":"","s":true,"m":true}`))
-	b = append(b, `{"a":`...)
-	b = appendJSONString(b, v.Action, true)
+	return string(v.append(make([]byte, 0, len(v.Action)+len(`{"a":"","s":true,"m":true}`))))
+}
+
+// append appends v.encode() to dst.
+func (v buttonValue) append(dst []byte) []byte {
+	dst = append(dst, `{"a":`...)
+	dst = appendJSONString(dst, v.Action, true)
 	if v.Shared {
-		b = append(b, `,"s":true`...)
+		dst = append(dst, `,"s":true`...)
 	}
 	if v.Mention {
-		b = append(b, `,"m":true`...)
+		dst = append(dst, `,"m":true`...)
 	}
-	return string(append(b, '}'))
+	return append(dst, '}')
 }
 
 // Render turns a reply into Block Kit blocks and the plain-text fallback
@@ -157,20 +161,29 @@ func fieldBlocks(fields []bot.Field) []slack.Block {
 	return blocks
 }
 
-func fieldText(f bot.Field) string {
+func fieldText(f bot.Field) string { return string(appendFieldText(nil, f)) }
+
+// appendFieldText appends the mrkdwn of a field to dst: "*name*\nvalue",
+// either part alone, or nothing when both are blank.
+func appendFieldText(dst []byte, f bot.Field) []byte {
 	name, value := strings.TrimSpace(f.Name), strings.TrimSpace(f.Value)
 	if name == "" {
 		if value == "" {
-			return ""
+			return dst
 		}
-		return fitEscaped(value, maxFieldText, moreCharacters)
+		return appendFitEscaped(dst, value, maxFieldText, moreCharacters)
 	}
-	name = fitEscaped(name, maxFieldName, nil)
+	dst = append(dst, '*')
+	start := len(dst)
+	dst = appendFitEscaped(dst, name, maxFieldName, nil)
+	nameRunes := utf8.RuneCount(dst[start:])
+	dst = append(dst, '*')
 	if value == "" {
-		return "*" + name + "*"
+		return dst
 	}
 	// The value's room is what the heading "*name*\n" leaves.
-	return "*" + name + "*\n" + fitEscaped(value, maxFieldText-utf8.RuneCountInString(name)-3, moreCharacters)
+	dst = append(dst, '\n')
+	return appendFitEscaped(dst, value, maxFieldText-nameRunes-3, moreCharacters)
 }
 
 // sectionBlocks renders one titled section: its heading and prose, its
@@ -444,42 +457,65 @@ func commandButton(actionID string, b bot.Button, mention bool) *slack.ButtonBlo
 	if utf8.RuneCountInString(value) > maxButtonValue {
 		return nil
 	}
-	label := strings.TrimSpace(b.Text)
+	el := slack.NewButtonBlockElement(cut(actionID, maxActionID), value, plainText(buttonLabel(b.Text, action)))
+	el.Style = buttonStyle(b.Style)
+	return el
+}
+
+// buttonLabel is the text of a button that runs action: its own text, else
+// the action, cut to fit.
+func buttonLabel(text, action string) string {
+	label := strings.TrimSpace(text)
 	if label == "" {
 		label = action
 	}
-	el := slack.NewButtonBlockElement(cut(actionID, maxActionID), value, plainText(cut(label, maxButtonText)))
-	switch b.Style {
+	return cut(label, maxButtonText)
+}
+
+// buttonStyle is the Block Kit style of a bot.Button style; the default
+// is none.
+func buttonStyle(style string) slack.Style {
+	switch style {
 	case "primary":
-		el.Style = slack.StylePrimary
+		return slack.StylePrimary
 	case "danger":
-		el.Style = slack.StyleDanger
+		return slack.StyleDanger
 	}
-	return el
+	return ""
 }
 
 // linkButton returns a button that opens l.URL, or nil when the URL is not
 // http(s) or too long for a button.
 func linkButton(actionID string, l bot.Link) *slack.ButtonBlockElement {
-	target := strings.TrimSpace(l.URL)
+	target, label, ok := linkButtonParts(l)
+	if !ok {
+		return nil
+	}
+	el := slack.NewButtonBlockElement(cut(actionID, maxActionID), "", plainText(label))
+	el.URL = target
+	return el
+}
+
+// linkButtonParts returns the URL and label of the button that opens
+// l.URL, or false when the URL is not http(s) or too long for a button.
+func linkButtonParts(l bot.Link) (target, label string, ok bool) {
+	target = strings.TrimSpace(l.URL)
 	host, ok := plainWebURL(target)
 	if !ok {
 		u, err := url.Parse(target)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-			return nil
+			return "", "", false
 		}
 		target, host = u.String(), u.Host
 	}
 	if utf8.RuneCountInString(target) > maxButtonURL {
-		return nil
+		return "", "", false
 	}
-	label := strings.TrimSpace(l.Text)
+	label = strings.TrimSpace(l.Text)
 	if label == "" {
 		label = host
 	}
-	el := slack.NewButtonBlockElement(cut(actionID, maxActionID), "", plainText(cut(label, maxButtonText)))
-	el.URL = target
-	return el
+	return target, cut(label, maxButtonText), true
 }
 
 func contextElements(footer string, notes []string) []slack.MixedElement {
@@ -500,8 +536,27 @@ func contextElements(footer string, notes []string) []slack.MixedElement {
 // readers and clients without Block Kit show. Mentions are left out so that
 // a list of owners does not notify them.
 func fallbackText(r bot.Reply) string {
-	// The lines, trimmed, one a line, non-empty ones only.
-	b := make([]byte, 0, 512)
+	text, _ := appendFallback(nil, make([]byte, 0, 512), r)
+	return string(text)
+}
+
+// appendFallback appends fallbackText(r) to dst, building its lines in
+// the scratch buffer lines, and returns both buffers.
+func appendFallback(dst, lines []byte, r bot.Reply) (text, scratch []byte) {
+	lines = appendFallbackLines(lines[:0], r)
+	if len(lines) > 0 {
+		return appendFitEscaped(dst, lines, maxFallbackText, nil), lines
+	}
+	footer := strings.TrimSpace(r.Footer)
+	if footer == "" {
+		footer = "(no text)"
+	}
+	return appendFitEscaped(dst, footer, maxFallbackText, nil), lines
+}
+
+// appendFallbackLines appends the lines of the fallback text, unescaped:
+// the reply's texts trimmed, one a line, non-empty ones only.
+func appendFallbackLines(b []byte, r bot.Reply) []byte {
 	add := func(s string) {
 		if s = strings.TrimSpace(s); s != "" {
 			if len(b) > 0 {
@@ -550,14 +605,7 @@ func fallbackText(r bot.Reply) string {
 			add(andMore(hidden))
 		}
 	}
-	text := string(b)
-	if text == "" {
-		text = strings.TrimSpace(r.Footer)
-	}
-	if text == "" {
-		text = "(no text)"
-	}
-	return fitEscaped(text, maxFallbackText, nil)
+	return b
 }
 
 var (
@@ -568,6 +616,60 @@ var (
 // escape makes user text safe in mrkdwn: Slack reads only &, < and > as
 // markup, so only they are escaped.
 func escape(s string) string { return mrkdwnEscaper.Replace(s) }
+
+// appendEscaped appends escape(s) to dst.
+func appendEscaped[T string | []byte](dst []byte, s T) []byte {
+	start := 0
+	for i := 0; i < len(s); i++ {
+		var e string
+		switch s[i] {
+		case '&':
+			e = "&amp;"
+		case '<':
+			e = "&lt;"
+		case '>':
+			e = "&gt;"
+		default:
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		dst = append(dst, e...)
+		start = i + 1
+	}
+	return append(dst, s[start:]...)
+}
+
+// escapedRuneCount is utf8.RuneCountInString(escape(s)): escaping replaces
+// single ASCII bytes, which never change how the bytes around them decode.
+func escapedRuneCount[T string | []byte](s T) int {
+	n := 0
+	for i := 0; i < len(s); {
+		switch c := s[i]; {
+		case c == '&':
+			n += len("&amp;")
+		case c == '<' || c == '>':
+			n += len("&lt;")
+		case c >= utf8.RuneSelf:
+			_, size := decodeRune(s[i:])
+			n++
+			i += size
+			continue
+		default:
+			n++
+		}
+		i++
+	}
+	return n
+}
+
+// appendFitEscaped appends fitEscaped(s, limit, more) to dst, without
+// building the string when s fits.
+func appendFitEscaped[T string | []byte](dst []byte, s T, limit int, more func(n int) string) []byte {
+	if escapedRuneCount(s) <= limit {
+		return appendEscaped(dst, s)
+	}
+	return append(dst, fitEscaped(string(s), limit, more)...)
+}
 
 // fitEscaped escapes s and cuts it so the result has at most limit runes.
 // A cut text ends with more(n), n being the runes of s left out, or with

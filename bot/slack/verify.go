@@ -1,7 +1,6 @@
 package slack
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -64,7 +63,16 @@ func verify(secret Secret, h http.Header, body []byte, now time.Time) error {
 // from request to request. It is safe for concurrent use.
 type verifier struct {
 	secret Secret
-	macs   sync.Pool // of hash.Hash keyed with secret
+	macs   sync.Pool // of *macState keyed with secret
+}
+
+// macState is an HMAC keyed with the signing secret and the scratch space
+// one check needs, pooled together: what passes through hash.Hash's
+// methods escapes, so local buffers would be allocated on every request.
+type macState struct {
+	mac    hash.Hash
+	prefix []byte // "v0:timestamp:"
+	sum    [sha256.Size]byte
 }
 
 // verify is the package's verify with v's secret.
@@ -97,18 +105,17 @@ func (v *verifier) signed(sig, ts string, body []byte) bool {
 	if len(sig) != len(prefix)+2*sha256.Size || sig[:len(prefix)] != prefix {
 		return false
 	}
-	mac, ok := v.macs.Get().(hash.Hash)
+	st, ok := v.macs.Get().(*macState)
 	if !ok {
-		mac = hmac.New(sha256.New, []byte(v.secret))
+		st = &macState{mac: hmac.New(sha256.New, []byte(v.secret))}
 	}
-	mac.Reset()
-	mac.Write(append(append(append(make([]byte, 0, 24), "v0:"...), ts...), ':'))
-	mac.Write(body)
-	var sum [sha256.Size]byte
-	mac.Sum(sum[:0])
-	v.macs.Put(mac)
+	st.mac.Reset()
+	st.prefix = append(append(append(st.prefix[:0], "v0:"...), ts...), ':')
+	st.mac.Write(st.prefix)
+	st.mac.Write(body)
 	var want [2 * sha256.Size]byte
-	hex.Encode(want[:], sum[:])
+	hex.Encode(want[:], st.mac.Sum(st.sum[:0]))
+	v.macs.Put(st)
 	diff := byte(0)
 	for i, c := range want {
 		diff |= c ^ sig[len(prefix)+i]
@@ -117,10 +124,15 @@ func (v *verifier) signed(sig, ts string, body []byte) bool {
 }
 
 // verified reads the raw body, verifies it and only then calls next with it.
-// Refused requests get 401 (413 for oversized bodies) and are counted.
+// Refused requests get 401 (413 for oversized bodies) and are counted. The
+// body is read into a pooled buffer that the next request reuses: next
+// must not keep it, or anything sharing its bytes, once it returns.
 func (a *Adapter) verified(next func(w http.ResponseWriter, r *http.Request, body []byte)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		buf := a.buffers.get()
+		body, err := readBody(w, r, (*buf)[:0])
+		*buf = body[:0] // keep what the buffer grew to
+		defer a.buffers.put(buf)
 		if err != nil {
 			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 				a.reject(w, r, rejectTooLarge, http.StatusRequestEntityTooLarge)
@@ -133,11 +145,27 @@ func (a *Adapter) verified(next func(w http.ResponseWriter, r *http.Request, bod
 			a.reject(w, r, err, http.StatusUnauthorized)
 			return
 		}
-		// slack-go's parsers read the request again; give them the bytes
-		// that were verified.
-		r.Body = io.NopCloser(bytes.NewReader(body))
 		next(w, r, body)
 	})
+}
+
+// readBody appends r's body, at most maxBody bytes, to buf, as io.ReadAll
+// reads it.
+func readBody(w http.ResponseWriter, r *http.Request, buf []byte) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, maxBody)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 func (a *Adapter) reject(w http.ResponseWriter, r *http.Request, why error, status int) {
@@ -149,4 +177,26 @@ func (a *Adapter) reject(w http.ResponseWriter, r *http.Request, why error, stat
 	a.log.WarnContext(r.Context(), "slack request refused",
 		"reason", reason, "path", r.URL.Path, "remote", r.RemoteAddr)
 	http.Error(w, http.StatusText(status), status)
+}
+
+// bufferPool recycles the buffers request bodies are read into, which are
+// a few kilobytes at most.
+type bufferPool struct{ p sync.Pool }
+
+// maxPooledBuffer keeps the rare huge body's or answer's buffers out of
+// their pools.
+const maxPooledBuffer = 64 << 10
+
+func (bp *bufferPool) get() *[]byte {
+	if b, ok := bp.p.Get().(*[]byte); ok {
+		return b
+	}
+	b := make([]byte, 0, 8<<10)
+	return &b
+}
+
+func (bp *bufferPool) put(b *[]byte) {
+	if cap(*b) <= maxPooledBuffer {
+		bp.p.Put(b)
+	}
 }
