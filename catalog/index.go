@@ -41,7 +41,7 @@ func NewIndex(entities []*Entity, problems Problems, syncedAt time.Time) *Index 
 			sortRelations(e.Relations)
 		}
 	}
-	slices.SortFunc(entities, func(a, b *Entity) int { return strings.Compare(a.key, b.key) })
+	sortByKey(entities)
 	ix := &Index{
 		entities:  entities,
 		byKey:     make(map[string]*Entity, len(entities)),

@@ -123,7 +123,7 @@ func (s *Syncer) Sync(ctx context.Context) (SyncReport, error) {
 	problems := append(res.Problems, Relate(entities)...)
 	problems.Sort()
 	// Key order lets the store write without sorting a copy.
-	slices.SortFunc(entities, func(a, b *Entity) int { return strings.Compare(a.Key(), b.Key()) })
+	sortByKey(entities)
 	snap := &Snapshot{
 		Entities: entities,
 		Problems: problems,

@@ -289,6 +289,9 @@ func (p *docParser) entity(n *yaml.Node) *Entity {
 	if e.Metadata.Namespace == "" {
 		e.Metadata.Namespace = DefaultNamespace
 	}
+	// The key is built once, here, in the parsing worker: the loader,
+	// Relate, the store and the index all look entities up by it.
+	e.cacheKey()
 	e.refPos = p.refPos
 	return e
 }
