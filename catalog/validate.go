@@ -893,9 +893,8 @@ type keySet struct {
 	first map[uint64]int32 // lowercase key hash: first entry
 	items map[uint64]int32 // the same for list-item keys
 
-	fast      map[uint64]uint64 // maybeCaseKeys: lowercase hash to key hash
-	fastItems map[uint64]bool
-	unsure    bool
+	fast   fastTable // maybeCaseKeys' keys
+	unsure bool
 }
 
 type keyEnt struct {
@@ -994,11 +993,7 @@ func (h keyHash) add(s string) keyHash {
 // in case. It is exact when it says no, up to 64-bit hash collisions.
 func (p *docParser) maybeCaseKeys(root *yaml.Node) bool {
 	ks := &p.sc.keys
-	if ks.fast == nil || len(ks.fast) > 1024 {
-		ks.fast, ks.fastItems = make(map[uint64]uint64), make(map[uint64]bool)
-	}
-	clear(ks.fast)
-	clear(ks.fastItems)
+	ks.fast.reset()
 	ks.unsure = false
 	for _, k := range catalogKeys {
 		p.fastKey(keyHash{fnvOffset, fnvOffset}.add(k), false)
@@ -1007,19 +1002,61 @@ func (p *docParser) maybeCaseKeys(root *yaml.Node) bool {
 	return ks.unsure
 }
 
+// fastKey records a key's hashes. The first key with a lowercase form
+// sets its hash, later ones must have the same; of the list items with one
+// lowercase form only the first counts, as in visitKeys.
 func (p *docParser) fastKey(h keyHash, item bool) {
 	ks := &p.sc.keys
-	if item {
-		if ks.fastItems[h.lower] {
+	t := &ks.fast
+	if t.used >= len(t.slots)*3/4 {
+		ks.unsure = true // too many keys for the table: let the exact check decide
+		return
+	}
+	for i := h.lower; ; i++ {
+		s := &t.slots[i%uint64(len(t.slots))]
+		if s.gen != t.gen {
+			*s = fastSlot{lower: h.lower, exact: h.exact, gen: t.gen, item: item}
+			t.used++
 			return
 		}
-		ks.fastItems[h.lower] = true
+		if s.lower != h.lower {
+			continue
+		}
+		if item {
+			if s.item {
+				return
+			}
+			s.item = true
+		}
+		if s.exact != h.exact {
+			ks.unsure = true
+		}
+		return
 	}
-	if e, ok := ks.fast[h.lower]; !ok {
-		ks.fast[h.lower] = h.exact
-	} else if e != h.exact {
-		ks.unsure = true
+}
+
+// fastTable is an open-addressing table from lowercase key hashes to key
+// hashes, emptied for each entity by a generation count: two Go maps
+// cleared and filled per entity were most of the check.
+type fastTable struct {
+	slots [256]fastSlot
+	gen   uint32
+	used  int
+}
+
+type fastSlot struct {
+	lower, exact uint64
+	gen          uint32 // the slot is in use when it is the table's
+	item         bool   // a list item with this lowercase form was seen
+}
+
+func (t *fastTable) reset() {
+	t.gen++
+	if t.gen == 0 { // wrapped: old generations could look current
+		clear(t.slots[:])
+		t.gen = 1
 	}
+	t.used = 0
 }
 
 // fastVisit mirrors visitKeys. path is the key so far as far as it
