@@ -423,14 +423,18 @@ func (p *docParser) metadata(m *yaml.Node, md *Metadata) {
 		if v.Kind != yaml.SequenceNode {
 			p.errAt(v, "metadata.tags", "metadata.tags must be a list of tags, found %s", p.describe(v))
 		} else {
+			if len(v.Content) > 0 {
+				md.Tags = make([]string, 0, len(v.Content))
+			}
 			for i, t := range v.Content {
 				t = resolveAlias(t)
-				field := "metadata.tags[" + strconv.Itoa(i) + "]"
+				// The field's name is built only for a message.
+				field := func() string { return "metadata.tags[" + strconv.Itoa(i) + "]" }
 				switch {
 				case !p.isString(t) || p.str(t) == "":
-					p.errAt(t, field, "%s must be a non-empty string, found %s", field, p.describe(t))
+					p.errAt(t, field(), "%s must be a non-empty string, found %s", field(), p.describe(t))
 				case !validTag(p.str(t)):
-					p.errAt(t, field, "%s is not valid: %s; found %q", field, ruleTag, p.str(t))
+					p.errAt(t, field(), "%s is not valid: %s; found %q", field(), ruleTag, p.str(t))
 				default:
 					md.Tags = append(md.Tags, p.str(t))
 				}
@@ -441,8 +445,11 @@ func (p *docParser) metadata(m *yaml.Node, md *Metadata) {
 		if v.Kind != yaml.SequenceNode {
 			p.errAt(v, "metadata.links", "metadata.links must be a list of {url, title, icon, type}, found %s", p.describe(v))
 		} else {
+			if len(v.Content) > 0 {
+				md.Links = make([]Link, 0, len(v.Content))
+			}
 			for i, l := range v.Content {
-				if link, ok := p.link(resolveAlias(l), "metadata.links["+strconv.Itoa(i)+"]"); ok {
+				if link, ok := p.link(resolveAlias(l), i); ok {
 					md.Links = append(md.Links, link)
 				}
 			}
@@ -450,9 +457,12 @@ func (p *docParser) metadata(m *yaml.Node, md *Metadata) {
 	}
 }
 
-func (p *docParser) link(n *yaml.Node, field string) (Link, bool) {
+// link checks metadata.links[i]. The field's name is built only for a
+// message.
+func (p *docParser) link(n *yaml.Node, i int) (Link, bool) {
+	field := func() string { return "metadata.links[" + strconv.Itoa(i) + "]" }
 	if n.Kind != yaml.MappingNode {
-		p.errAt(n, field, "%s must be a mapping with url and optional title, icon and type, found %s", field, p.describe(n))
+		p.errAt(n, field(), "%s must be a mapping with url and optional title, icon and type, found %s", field(), p.describe(n))
 		return Link{}, false
 	}
 	var l Link
@@ -460,13 +470,13 @@ func (p *docParser) link(n *yaml.Node, field string) (Link, bool) {
 	_, u := p.get(n, "url")
 	switch {
 	case u == nil:
-		p.errAt(n, field+".url", "%s.url is missing: a link needs an absolute URL such as https://example.com/docs", field)
+		p.errAt(n, field()+".url", "%s.url is missing: a link needs an absolute URL such as https://example.com/docs", field())
 		ok = false
 	case !p.isString(u) || p.str(u) == "":
-		p.errAt(u, field+".url", "%s.url must be a non-empty string, found %s", field, p.describe(u))
+		p.errAt(u, field()+".url", "%s.url must be a non-empty string, found %s", field(), p.describe(u))
 		ok = false
 	case !validURL(p.str(u)):
-		p.errAt(u, field+".url", "%s.url is not valid: %s; found %q", field, ruleURL, p.str(u))
+		p.errAt(u, field()+".url", "%s.url is not valid: %s; found %q", field(), ruleURL, p.str(u))
 		ok = false
 	default:
 		l.URL = p.str(u)
@@ -477,13 +487,13 @@ func (p *docParser) link(n *yaml.Node, field string) (Link, bool) {
 			continue
 		}
 		if !p.isString(v) || p.str(v) == "" {
-			p.errAt(v, field+"."+f, "%s.%s must be a non-empty string, found %s", field, f, p.describe(v))
+			p.errAt(v, field()+"."+f, "%s.%s must be a non-empty string, found %s", field(), f, p.describe(v))
 			ok = false
 			continue
 		}
 		s := p.str(v)
 		if f != "type" && jsTrim(s) == "" {
-			p.errAt(v, field+"."+f, "%s.%s is not valid: it must contain more than white space", field, f)
+			p.errAt(v, field()+"."+f, "%s.%s is not valid: it must contain more than white space", field(), f)
 			ok = false
 			continue
 		}
@@ -1086,14 +1096,20 @@ func (p *docParser) fastVisit(n *yaml.Node, path string, h keyHash, depth int, r
 			switch {
 			case root:
 				sub = name
+				if slices.Contains(searchSkip[:], name) {
+					return
+				}
 			case depth == 1 && path == "metadata":
-				sub = "metadata." + name
-			}
-			if depth <= 1 {
 				for _, s := range searchSkip {
-					if sub == s {
+					if rest, ok := strings.CutPrefix(s, "metadata."); ok && rest == name {
 						return
 					}
+				}
+				// Below metadata only annotations are told apart (see
+				// the default case); other paths need no string.
+				sub = "metadata.*"
+				if name == "annotations" {
+					sub = "metadata.annotations"
 				}
 			}
 			hh := h
