@@ -171,7 +171,8 @@ func (e *Entity) Key() string {
 // index can be built while a store encodes the same entities.
 func (e *Entity) cacheKey() {
 	if e.key == "" {
-		e.key = e.Ref().Key()
+		var buf [96]byte
+		e.key = string(e.Ref().appendKey(buf[:0]))
 	}
 }
 

@@ -52,6 +52,7 @@ func parse(file string, data []byte, opts ParseOptions) ParseResult {
 	for i := 0; i < len(docs); i++ {
 		d := &docs[i]
 		p := docParser{file: file, doc: i, read: opts.Read, sc: sc, lineOff: d.line - 1, v11: d.v11, yamlOnly: opts.yamlOnly}
+		p.refPos = sc.refPos[:0]
 		var e *Entity
 		var out docOutcome
 		if stoppedAt >= 0 {
@@ -93,6 +94,7 @@ type scratch struct {
 	specBuf             []byte          // see specOf
 	specPairs           []specPair
 	pairs               []KeyValue // see stringMap
+	refPos              []refPos   // docParser.refPos, reused
 
 	keys   keySet
 	dup    map[dupKey]int

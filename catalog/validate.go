@@ -292,7 +292,10 @@ func (p *docParser) entity(n *yaml.Node) *Entity {
 	// The key is built once, here, in the parsing worker: the loader,
 	// Relate, the store and the index all look entities up by it.
 	e.cacheKey()
-	e.refPos = p.refPos
+	// Positions were collected in the scratch's buffer; the entity keeps
+	// a copy of exactly their size.
+	e.refPos = slices.Clone(p.refPos)
+	p.sc.refPos = p.refPos[:0]
 	return e
 }
 
@@ -529,32 +532,43 @@ func (p *docParser) stringMap(m *yaml.Node, key string) KeyValues {
 		}
 		return nil // annotations: reported with the envelope
 	}
+	p.sc.pairs = p.sc.pairs[:0]
+	if !p.special[v] {
+		for i := 0; i+1 < len(v.Content); i += 2 {
+			p.stringMapEntry(key, v.Content[i].Value, v.Content[i], resolveAlias(v.Content[i+1]))
+		}
+	} else {
+		p.each(v, func(k string, kn, val *yaml.Node) { p.stringMapEntry(key, k, kn, val) })
+	}
+	return p.keyValues(p.sc.pairs, !label)
+}
+
+// stringMapEntry checks one entry of metadata.labels or .annotations (key)
+// and appends it to p.sc.pairs when it is kept.
+func (p *docParser) stringMapEntry(key, k string, kn, val *yaml.Node) {
+	label := key == "labels"
+	if !label && (k == AnnotationManagedByLocation || k == AnnotationManagedByOriginLocation) {
+		return // the catalog sets these, whatever the file says
+	}
+	// The field's name is built only for a message.
+	f := func() string { return "metadata." + key + "." + k }
 	what := strings.TrimSuffix(key, "s")
-	out := p.sc.pairs[:0]
-	p.each(v, func(k string, kn, val *yaml.Node) {
-		if !label && (k == AnnotationManagedByLocation || k == AnnotationManagedByOriginLocation) {
-			return // the catalog sets these, whatever the file says
-		}
-		f := field + "." + k
-		keyOK := validPrefixedName(k)
-		if !keyOK {
-			p.errAt(kn, f, "%s key is not valid: %s; found %q", what, ruleKey, k)
-		}
-		if !p.isString(val) {
-			p.errAt(val, f, "%s %q must have a string value, found %s; quote it", what, k, p.describe(val))
-			return
-		}
-		s := p.str(val)
-		if label && s != "" && !validObjectName(s) {
-			p.errAt(val, f, "label %q value is not valid: empty or %s; found %q", k, ruleObjectName, s)
-			return
-		}
-		if keyOK {
-			out = append(out, KeyValue{k, s})
-		}
-	})
-	p.sc.pairs = out
-	return p.keyValues(out, !label)
+	keyOK := validPrefixedName(k)
+	if !keyOK {
+		p.errAt(kn, f(), "%s key is not valid: %s; found %q", what, ruleKey, k)
+	}
+	if !p.isString(val) {
+		p.errAt(val, f(), "%s %q must have a string value, found %s; quote it", what, k, p.describe(val))
+		return
+	}
+	s := p.str(val)
+	if label && s != "" && !validObjectName(s) {
+		p.errAt(val, f(), "label %q value is not valid: empty or %s; found %q", k, ruleObjectName, s)
+		return
+	}
+	if keyOK {
+		p.sc.pairs = append(p.sc.pairs, KeyValue{k, s})
+	}
 }
 
 // keyValues returns the pairs as a KeyValues: sorted, a key given twice
