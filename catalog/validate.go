@@ -294,7 +294,9 @@ func (p *docParser) entity(n *yaml.Node) *Entity {
 	e.cacheKey()
 	// Positions were collected in the scratch's buffer; the entity keeps
 	// a copy of exactly their size.
-	e.refPos = slices.Clone(p.refPos)
+	if len(p.refPos) > 0 {
+		e.refPos = slices.Clone(p.refPos)
+	}
 	p.sc.refPos = p.refPos[:0]
 	return e
 }
