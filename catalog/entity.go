@@ -56,6 +56,22 @@ type Entity struct {
 	// loaded from a store.
 	refPos []refPos
 	key    string
+	// relTargets[i] is where Relations[i]'s target was among the entities
+	// Relate was last given, or -1; see RelationTargetHint.
+	relTargets []int32
+}
+
+// RelationTargetHint returns where the target of e.Relations[i] was, by
+// position, among the entities Relate last related e with: -1 when the
+// target was not among them. ok is false when there is no hint. It is a
+// hint: a store writing that same slice in that same order may use it to
+// number targets without looking every key up, after checking that the
+// entity at the position has the target's key.
+func (e *Entity) RelationTargetHint(i int) (pos int, ok bool) {
+	if len(e.relTargets) != len(e.Relations) || i < 0 || i >= len(e.relTargets) {
+		return -1, false
+	}
+	return int(e.relTargets[i]), true
 }
 
 // specRef names one ref of a spec field: index is its position in a list,

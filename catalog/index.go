@@ -39,6 +39,7 @@ func NewIndex(entities []*Entity, problems Problems, syncedAt time.Time) *Index 
 		e.cacheKey()
 		if !slices.IsSortedFunc(e.Relations, compareRelations) {
 			sortRelations(e.Relations)
+			e.relTargets = nil // no longer in step
 		}
 	}
 	sortByKey(entities)

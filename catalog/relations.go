@@ -28,12 +28,15 @@ func Relate(entities []*Entity) Problems {
 		byKey[e.key] = int32(i)
 		keys[i] = e.key
 	}
+	// In key order, positions order targets as their keys do, and sorting
+	// relations compares numbers instead of strings all over the heap.
+	keyOrder := slices.IsSorted(keys)
 	type inverse struct {
 		target int32 // position in entities
-		rel    Relation
+		rel    hintedRelation
 	}
 	type part struct {
-		out      []Relation // the worker's entities' own relations, in order
+		out      []hintedRelation // the worker's entities' own relations, in order
 		inverses []inverse
 		warnings Problems
 	}
@@ -73,11 +76,11 @@ func Relate(entities []*Entity) Problems {
 			if t, ok := byKey[string(key)]; ok {
 				// The target's own key: one string per entity, however
 				// many relations point at it.
-				pt.out = append(pt.out, Relation{Type: f.relation, TargetRef: keys[t]})
-				pt.inverses = append(pt.inverses, inverse{t, Relation{Type: InverseRelation(f.relation), TargetRef: e.key}})
+				pt.out = append(pt.out, hintedRelation{Relation{Type: f.relation, TargetRef: keys[t]}, t})
+				pt.inverses = append(pt.inverses, inverse{t, hintedRelation{Relation{Type: InverseRelation(f.relation), TargetRef: e.key}, int32(i)}})
 				return
 			}
-			pt.out = append(pt.out, Relation{Type: f.relation, TargetRef: string(key)})
+			pt.out = append(pt.out, hintedRelation{Relation{Type: f.relation, TargetRef: string(key)}, -1})
 			pt.warnings = append(pt.warnings, danglingWarning(e, specRef{f.name, index}, raw, ref))
 		}
 		lo, hi := bounds(w)
@@ -87,7 +90,7 @@ func Relate(entities []*Entity) Problems {
 		for _, e := range entities[lo:hi] {
 			n += refCount(e)
 		}
-		pt.out = make([]Relation, 0, n)
+		pt.out = make([]hintedRelation, 0, n)
 		pt.inverses = make([]inverse, 0, n)
 		for i := lo; i < hi; i++ {
 			e := entities[i]
@@ -114,40 +117,85 @@ func Relate(entities []*Entity) Problems {
 	}
 	const chunk = 1 << 16 // relations per array: 2 MiB
 	var arena []Relation
+	var hints []int32
 	for w := range parts {
 		out := parts[w].out
 		lo, hi := bounds(w)
 		for i := lo; i < hi; i++ {
+			e := entities[i]
 			n := int(size[i])
 			if n == 0 {
-				entities[i].Relations = nil
+				e.Relations, e.relTargets = nil, nil
 				continue
 			}
 			if n > cap(arena)-len(arena) {
 				arena = make([]Relation, 0, max(n, min(chunk, left)))
+				hints = make([]int32, 0, cap(arena))
 			}
 			start := len(arena)
-			arena = append(arena, out[:own[i]]...)
+			for _, hr := range out[:own[i]] {
+				arena = append(arena, hr.Relation)
+				hints = append(hints, hr.target)
+			}
 			out = out[own[i]:]
-			entities[i].Relations = arena[start : len(arena) : start+n]
-			arena = arena[:start+n]
+			e.Relations = arena[start : len(arena) : start+n]
+			e.relTargets = hints[start : len(hints) : start+n]
+			arena, hints = arena[:start+n], hints[:start+n]
 			left -= n
 		}
 	}
 	for _, pt := range parts {
 		for _, inv := range pt.inverses {
 			t := entities[inv.target]
-			t.Relations = append(t.Relations, inv.rel)
+			t.Relations = append(t.Relations, inv.rel.Relation)
+			t.relTargets = append(t.relTargets, inv.rel.target)
 		}
 	}
 	parallel(func(w int) {
 		lo, hi := bounds(w)
+		var buf []hintedRelation
 		for _, e := range entities[lo:hi] {
-			sortRelations(e.Relations)
-			e.Relations = compactRelations(e.Relations)
+			buf = sortHintedRelations(e, buf, keyOrder)
 		}
 	})
 	return warnings
+}
+
+// hintedRelation is a relation and its target's position among the
+// entities Relate was given, or -1.
+type hintedRelation struct {
+	Relation
+	target int32
+}
+
+// sortHintedRelations sorts e's relations, and their target positions with
+// them, and drops repeats: a Group listing a member and the User naming the
+// Group both produce the same pair. When byPosition, positions are in key
+// order and resolved targets compare by position. buf is scratch space,
+// returned for reuse.
+func sortHintedRelations(e *Entity, buf []hintedRelation, byPosition bool) []hintedRelation {
+	buf = buf[:0]
+	for i, r := range e.Relations {
+		buf = append(buf, hintedRelation{r, e.relTargets[i]})
+	}
+	slices.SortFunc(buf, func(a, b hintedRelation) int {
+		if c := strings.Compare(a.Type, b.Type); c != 0 {
+			return c
+		}
+		if byPosition && a.target >= 0 && b.target >= 0 {
+			return int(a.target) - int(b.target)
+		}
+		return strings.Compare(a.TargetRef, b.TargetRef)
+	})
+	rs, ts := e.Relations[:0], e.relTargets[:0]
+	for _, hr := range buf {
+		if n := len(rs); n > 0 && hr.Relation == rs[n-1] {
+			continue
+		}
+		rs, ts = append(rs, hr.Relation), append(ts, hr.target)
+	}
+	e.Relations, e.relTargets = rs, ts
+	return buf
 }
 
 // refCount is how many refs e's spec holds: the positions the parser
@@ -176,17 +224,4 @@ func danglingWarning(e *Entity, at specRef, raw string, ref Ref) Problem {
 		Severity: SeverityWarning, Kind: e.Kind, Name: e.Metadata.Name, Field: field, Code: CodeDangling,
 		Message: fmt.Sprintf("%s %q refers to %s %s, which is not in the catalog", field, raw, what, ref.Short()),
 	}
-}
-
-// compactRelations drops repeats from a sorted list: a Group listing a member
-// and the User naming the Group both produce the same pair.
-func compactRelations(rs []Relation) []Relation {
-	out := rs[:0]
-	for _, r := range rs {
-		if len(out) > 0 && r == out[len(out)-1] {
-			continue
-		}
-		out = append(out, r)
-	}
-	return out
 }

@@ -117,13 +117,17 @@ func (s *Syncer) Sync(ctx context.Context) (SyncReport, error) {
 			continue
 		}
 		c := *e
-		c.Relations = nil
+		c.Relations, c.relTargets = nil, nil
 		entities[i] = &c
 	}
+	// Key order lets the store write without sorting a copy, and relating
+	// in that order gives target positions the store can use.
+	for _, e := range entities {
+		e.cacheKey()
+	}
+	sortByKey(entities)
 	problems := append(res.Problems, Relate(entities)...)
 	problems.Sort()
-	// Key order lets the store write without sorting a copy.
-	sortByKey(entities)
 	snap := &Snapshot{
 		Entities: entities,
 		Problems: problems,

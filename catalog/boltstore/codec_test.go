@@ -58,11 +58,7 @@ func codecEntities() []*catalog.Entity {
 func encodeAll(es []*catalog.Entity) []kv {
 	es = slices.Clone(es)
 	slices.SortFunc(es, compareKeys)
-	positions := make(map[string]int32)
-	for i, e := range es {
-		positions[e.Key()] = int32(i)
-	}
-	return encodeEntities(es, positions)
+	return encodeEntities(es, newTargetIndex(es))
 }
 
 // withStoredKeys gives entities their keys as decoding does, so that they
@@ -144,7 +140,8 @@ func TestCodec_Corrupt(t *testing.T) {
 	}
 	// A relation target position past the snapshot's end.
 	es := codecEntities()[:1]
-	bad := encodeEntities(es, map[string]int32{"group:default/payments": 5})
+	six := &targetIndex{keys: []string{"a", "b", "c", "d", "e", "group:default/payments"}}
+	bad := encodeEntities(es, six)
 	if _, err := decodeEntities(context.Background(), bad); !errors.Is(err, errCorrupt) {
 		t.Errorf("a relation to position 5 of 1 accepted: %v", err)
 	}
@@ -169,4 +166,59 @@ func FuzzDecodeEntity(f *testing.F) {
 			t.Fatalf("decode(encode(decode(x))) differs: %v", err)
 		}
 	})
+}
+
+// Relate's target hints number targets when they are right, and a wrong or
+// stale hint never stores a wrong target.
+func TestCodec_TargetHints(t *testing.T) {
+	yaml := func(name, deps string) *catalog.Entity {
+		res := catalog.Parse("f.yaml", []byte("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: "+name+
+			"\nspec:\n  type: service\n  lifecycle: production\n  owner: group:team\n  dependsOn: ["+deps+"]\n"))
+		if len(res.Entities) != 1 {
+			t.Fatalf("parse %s: %v", name, res.Problems)
+		}
+		return res.Entities[0]
+	}
+	build := func() []*catalog.Entity {
+		return []*catalog.Entity{yaml("a", "component:b, component:c"), yaml("b", "component:c"), yaml("c", "component:a")}
+	}
+	for name, prepare := range map[string]func([]*catalog.Entity){
+		"related in key order": func(es []*catalog.Entity) { catalog.Relate(es) },
+		"related in reverse order": func(es []*catalog.Entity) {
+			slices.Reverse(es)
+			catalog.Relate(es)
+		},
+		"related without a target": func(es []*catalog.Entity) { catalog.Relate(es[:2]); catalog.Relate(es[2:]) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			es := build()
+			prepare(es)
+			got, err := decodeEntities(context.Background(), encodeAll(es))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range got {
+				var rels []string
+				for _, r := range e.Relations {
+					rels = append(rels, r.Type+" "+r.TargetRef)
+				}
+				orig := es[slices.IndexFunc(es, func(x *catalog.Entity) bool { return x.Key() == e.Key() })]
+				var origRels []string
+				for _, r := range orig.Relations {
+					origRels = append(origRels, r.Type+" "+r.TargetRef)
+				}
+				if !slices.Equal(rels, origRels) {
+					t.Errorf("%s relations = %q, want %q", e.Key(), rels, origRels)
+				}
+			}
+		})
+	}
+	// Related in key order, every target inside the snapshot is a number.
+	es := build()
+	catalog.Relate(es)
+	for _, r := range encodeAll(es) {
+		if bytes.Contains(r.value, []byte("component:default/")) {
+			t.Errorf("%s spells out a target inside the snapshot", r.key)
+		}
+	}
 }

@@ -146,11 +146,8 @@ func (s *Store) save(ctx context.Context, snap *catalog.Snapshot) error {
 	// 2. The entities, a chunk per transaction, encoded in parallel; the
 	// next chunk is encoded while the current one is written.
 	next := make(chan []kv, 1) // a send never blocks: no goroutine is left behind
-	positions := make(map[string]int32, len(ents))
-	for i, e := range ents {
-		positions[e.Key()] = int32(i)
-	}
-	encode := func(lo int) { next <- encodeEntities(ents[lo:min(lo+s.chunk, len(ents))], positions) }
+	targets := newTargetIndex(ents)
+	encode := func(lo int) { next <- encodeEntities(ents[lo:min(lo+s.chunk, len(ents))], targets) }
 	if len(ents) > 0 {
 		go encode(0)
 	}
@@ -247,9 +244,9 @@ func compareKeys(a, b *catalog.Entity) int { return strings.Compare(a.Key(), b.K
 
 type kv struct{ key, value []byte }
 
-// encodeEntities marshals entities in parallel; positions are every
-// entity's position in the snapshot (see the codec).
-func encodeEntities(es []*catalog.Entity, positions map[string]int32) []kv {
+// encodeEntities marshals entities in parallel; targets numbers the
+// snapshot's entities (see the codec).
+func encodeEntities(es []*catalog.Entity, targets *targetIndex) []kv {
 	out := make([]kv, len(es))
 	workers := runtime.GOMAXPROCS(0)
 	var wg sync.WaitGroup
@@ -272,7 +269,7 @@ func encodeEntities(es []*catalog.Entity, positions map[string]int32) []kv {
 				}
 				start := len(buf)
 				var mid int
-				buf, mid = appendRecord(buf, es[i], positions)
+				buf, mid = appendRecord(buf, es[i], targets)
 				out[i] = kv{key: buf[start:mid:mid], value: buf[mid:len(buf):len(buf)]}
 			}
 		}()
