@@ -502,7 +502,12 @@ func readWithin(root, dir, target string) ([]byte, error) {
 // shared with that snapshot's readers and is copied before any change.
 func (l *Loader) annotate(f *loadedFile) {
 	loc := "file:" + f.item.abs
-	src := "file:" + filepath.Dir(f.item.abs) + string(filepath.Separator)
+	var src string
+	if dir := filepath.Dir(f.item.abs); len(dir) < len(f.item.abs) && f.item.abs[:len(dir)] == dir && os.IsPathSeparator(f.item.abs[len(dir)]) {
+		src = loc[:len("file:")+len(dir)+1] // a prefix of loc: one string for both
+	} else {
+		src = "file:" + dir + string(filepath.Separator)
+	}
 	if f.reused {
 		// The slice itself came from the previous snapshot's grouping.
 		f.entities = append([]*Entity(nil), f.entities...)

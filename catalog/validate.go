@@ -289,9 +289,11 @@ func (p *docParser) entity(n *yaml.Node) *Entity {
 	if e.Metadata.Namespace == "" {
 		e.Metadata.Namespace = DefaultNamespace
 	}
-	// The key is built once, here, in the parsing worker: the loader,
-	// Relate, the store and the index all look entities up by it.
-	e.cacheKey()
+	// The key is built once, here, in the parsing worker, into the
+	// scratch's slab: the loader, Relate, the store and the index all look
+	// entities up by it.
+	var key [96]byte
+	e.key = p.sc.keep(e.Ref().appendKey(key[:0]))
 	// Positions were collected in the scratch's buffer; the entity keeps
 	// a copy of exactly their size.
 	if len(p.refPos) > 0 {
