@@ -222,9 +222,25 @@ type decoder struct {
 	// targets collects the positions of relation targets in the
 	// snapshot, in the order the relations were read, for resolve.
 	targets []int32
-	// rels is an array relations are carved from: one allocation for many
-	// entities.
-	rels []catalog.Relation
+	// Arrays that entities' slices are carved from: one allocation for
+	// many entities instead of several objects each for the collector.
+	rels  []catalog.Relation
+	kvs   []catalog.KeyValue
+	strs  []string
+	links []catalog.Link
+}
+
+// carve returns n elements of *arena, starting a new array when it is full.
+// The slice's capacity is n, so appending to it never writes into another
+// entity's part.
+func carve[T any](arena *[]T, n int) []T {
+	a := *arena
+	if n > cap(a)-len(a) {
+		a = make([]T, 0, max(n, 1024))
+	}
+	s := a[len(a) : len(a)+n : len(a)+n]
+	*arena = a[:len(a)+n]
+	return s
 }
 
 func (d *decoder) fail(format string, args ...any) {
@@ -313,7 +329,7 @@ func (d *decoder) keyValues() catalog.KeyValues {
 	if n == 0 {
 		return nil
 	}
-	kv := make(catalog.KeyValues, n)
+	kv := catalog.KeyValues(carve(&d.kvs, n))
 	for i := range kv {
 		kv[i] = catalog.KeyValue{Key: d.str(), Value: d.str()}
 	}
@@ -331,10 +347,7 @@ func (d *decoder) relations() []catalog.Relation {
 	if n == 0 {
 		return nil
 	}
-	if n > cap(d.rels)-len(d.rels) {
-		d.rels = make([]catalog.Relation, 0, max(n, 4096))
-	}
-	start := len(d.rels)
+	rs := carve(&d.rels, n)[:0]
 	for range n {
 		var r catalog.Relation
 		if code := d.byte(); code == 0 {
@@ -353,9 +366,8 @@ func (d *decoder) relations() []catalog.Relation {
 		} else if r.TargetRef = d.bytes(x >> 1); r.TargetRef == "" {
 			d.fail("empty relation target")
 		}
-		d.rels = append(d.rels, r)
+		rs = append(rs, r)
 	}
-	rs := d.rels[start:len(d.rels):len(d.rels)]
 	return rs
 }
 
@@ -386,13 +398,13 @@ func (d *decoder) decode(key, value []byte) (*catalog.Entity, error) {
 	e.Metadata.Labels = d.keyValues()
 	e.Metadata.Annotations = d.keyValues()
 	if n := d.count(); n > 0 {
-		e.Metadata.Tags = make([]string, n)
+		e.Metadata.Tags = carve(&d.strs, n)
 		for i := range e.Metadata.Tags {
 			e.Metadata.Tags[i] = d.str()
 		}
 	}
 	if n := d.count(); n > 0 {
-		e.Metadata.Links = make([]catalog.Link, n)
+		e.Metadata.Links = carve(&d.links, n)
 		for i := range e.Metadata.Links {
 			e.Metadata.Links[i] = catalog.Link{URL: d.str(), Title: d.str(), Icon: d.str(), Type: d.str()}
 		}
