@@ -329,6 +329,8 @@ func InverseRelation(typ string) string { return inverseRelation[typ] }
 
 func sortRelations(rs []Relation) { slices.SortFunc(rs, compareRelations) }
 
+func compareRelationTypes(a, b Relation) int { return strings.Compare(a.Type, b.Type) }
+
 func compareRelations(a, b Relation) int {
 	if c := strings.Compare(a.Type, b.Type); c != 0 {
 		return c

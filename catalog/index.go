@@ -37,7 +37,12 @@ type Index struct {
 func NewIndex(entities []*Entity, problems Problems, syncedAt time.Time) *Index {
 	for _, e := range entities {
 		e.cacheKey()
-		if !slices.IsSortedFunc(e.Relations, compareRelations) {
+		// Lookups need each entity's relations grouped by type (see
+		// relationRange). Relate and the store keep them sorted by type
+		// and target; checking the types alone compares strings that are
+		// nearly always the same constants, where comparing targets read
+		// keys from all over the heap.
+		if !slices.IsSortedFunc(e.Relations, compareRelationTypes) {
 			sortRelations(e.Relations)
 			e.relTargets = nil // no longer in step
 		}
