@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -277,7 +276,7 @@ func (l *Loader) readFile(f *loadedFile, buf []byte, prevFiles map[string]FileSt
 		l.annotate(f)
 		return buf
 	}
-	data, info, err := readInto(buf, it.abs)
+	data, st, err := readInto(buf, it.abs)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		// Gone since a glob saw it: as if the glob had not.
@@ -291,41 +290,9 @@ func (l *Loader) readFile(f *loadedFile, buf []byte, prevFiles map[string]FileSt
 		return buf
 	}
 	// The state recorded is that of the version read.
-	f.state = FileState{Path: it.display, Size: info.Size(), ModTime: info.ModTime().UnixNano()}
+	f.state = FileState{Path: it.display, Size: st.size, ModTime: st.modTime}
 	l.parseData(f, data)
 	return data[:0]
-}
-
-// readInto reads a file into buf, growing it, and returns its stat. It
-// reads up to the size the stat gives without asking for the end of the
-// file (a read fewer per file), so what it returns is the version the
-// stat describes; a file that shrank since is read to its end.
-func readInto(buf []byte, path string) ([]byte, fs.FileInfo, error) {
-	file, err := os.Open(path)
-	if err != nil {
-		return buf, nil, err
-	}
-	defer file.Close()
-	info, err := file.Stat()
-	if err != nil {
-		return buf, nil, err
-	}
-	size := int(info.Size())
-	if want := size + 512; cap(buf) < want {
-		buf = make([]byte, 0, want)
-	}
-	buf = buf[:0]
-	for len(buf) < size {
-		n, err := file.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		switch {
-		case err == io.EOF:
-			return buf, info, nil
-		case err != nil:
-			return buf, nil, err
-		}
-	}
-	return buf[:size], info, nil
 }
 
 // keepLastGood keeps the previous version of entities a changed file no

@@ -14,8 +14,9 @@ func TestReadInto(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, buf := range [][]byte{nil, make([]byte, 3, 10), make([]byte, 0, 1<<16)} {
-		got, info, err := readInto(buf, path)
-		if err != nil || string(got) != text || info == nil || info.Size() != int64(len(text)) {
+		got, st, err := readInto(buf, path)
+		info, _ := os.Stat(path)
+		if err != nil || string(got) != text || st.size != int64(len(text)) || st.modTime != info.ModTime().UnixNano() {
 			t.Errorf("readInto into a buffer of %d: %d bytes, %v; want %d bytes and its stat", cap(buf), len(got), err, len(text))
 		}
 	}
@@ -28,5 +29,8 @@ func TestReadInto(t *testing.T) {
 	}
 	if _, _, err := readInto(nil, filepath.Join(t.TempDir(), "missing.yaml")); !os.IsNotExist(err) {
 		t.Errorf("missing file: error %v, want not-exist", err)
+	}
+	if _, _, err := readInto(nil, t.TempDir()); err == nil || !strings.Contains(err.Error(), "is a directory") {
+		t.Errorf("a directory: error %v, want \"is a directory\"", err)
 	}
 }
