@@ -80,7 +80,7 @@ type loadItem struct {
 	from     *Entity     // the Location that named the file, if any
 	fromFile string      // absolute path of from's file
 	field    string      // from's field naming the file
-	info     fs.FileInfo // the stat a glob took of the file, if any
+	stat     *fileStat   // the stat a glob took of the file, if any
 }
 
 type loadedFile struct {
@@ -255,9 +255,12 @@ func (l *Loader) readWave(ctx context.Context, wave []*loadedFile, prevFiles map
 // grown if need be. Nothing parsed keeps a reference to it.
 func (l *Loader) readFile(f *loadedFile, buf []byte, prevFiles map[string]FileState, prevEntities map[string][]*Entity, prevProblems map[string]Problems) []byte {
 	it := f.item
-	info, err := it.info, error(nil)
-	if info == nil {
-		info, err = os.Stat(it.abs)
+	var st fileStat
+	var err error
+	if it.stat != nil {
+		st = *it.stat
+	} else {
+		st, _, err = statFile(it.abs)
 	}
 	if err != nil {
 		f.missing = true
@@ -266,7 +269,7 @@ func (l *Loader) readFile(f *loadedFile, buf []byte, prevFiles map[string]FileSt
 		}
 		return buf
 	}
-	f.state = FileState{Path: it.display, Size: info.Size(), ModTime: info.ModTime().UnixNano()}
+	f.state = FileState{Path: it.display, Size: st.size, ModTime: st.modTime}
 	if old, ok := prevFiles[it.display]; ok && old == f.state {
 		f.reused = true
 		// Clipped: the lists belong to the previous snapshot's index,
@@ -513,7 +516,7 @@ func (l *Loader) expandRoot(root string) ([]loadItem, Problems) {
 		}
 		var out []loadItem
 		for _, m := range matches {
-			out = append(out, loadItem{display: displayUnder(root, abs, m.path), abs: m.path, origin: "file:" + m.path, info: m.info})
+			out = append(out, loadItem{display: displayUnder(root, abs, m.path), abs: m.path, origin: "file:" + m.path, stat: m.stat})
 		}
 		return out, nil
 	}
@@ -630,7 +633,7 @@ func (l *Loader) locationTargets(f *loadedFile, e *Entity) ([]loadItem, Problems
 			out = slices.Grow(out, len(matches))
 			for _, m := range matches {
 				it := base
-				it.abs, it.info = m.path, m.info
+				it.abs, it.stat = m.path, m.stat
 				it.display = filepath.Join(filepath.Dir(f.item.display), mustRel(filepath.Dir(f.item.abs), m.path))
 				out = append(out, it)
 			}
@@ -712,7 +715,7 @@ func hasGlobMeta(s string) bool { return strings.ContainsAny(s, "*?[") }
 // stat.
 type fileMatch struct {
 	path string
-	info fs.FileInfo
+	stat *fileStat
 }
 
 func globFiles(pattern string) ([]fileMatch, error) {
@@ -778,7 +781,8 @@ func globFiles(pattern string) ([]fileMatch, error) {
 	// Stat the candidates in parallel: components/*/catalog-info.yaml over
 	// 100,000 components is as many stat calls. The stats are kept for
 	// the read that follows.
-	infos := make([]fs.FileInfo, len(dirs))
+	stats := make([]fileStat, len(dirs))
+	found := make([]bool, len(dirs))
 	workers := min(runtime.GOMAXPROCS(0), (len(dirs)+255)/256)
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -786,8 +790,8 @@ func globFiles(pattern string) ([]fileMatch, error) {
 		go func() {
 			defer wg.Done()
 			for i := w; i < len(dirs); i += workers {
-				if info, err := os.Stat(dirs[i]); err == nil && info.Mode().IsRegular() {
-					infos[i] = info
+				if st, regular, err := statFile(dirs[i]); err == nil && regular {
+					stats[i], found[i] = st, true
 				}
 			}
 		}()
@@ -795,8 +799,8 @@ func globFiles(pattern string) ([]fileMatch, error) {
 	wg.Wait()
 	var out []fileMatch
 	for i, p := range dirs {
-		if infos[i] != nil {
-			out = append(out, fileMatch{p, infos[i]})
+		if found[i] {
+			out = append(out, fileMatch{p, &stats[i]})
 		}
 	}
 	slices.SortFunc(out, func(a, b fileMatch) int { return strings.Compare(a.path, b.path) })

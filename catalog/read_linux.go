@@ -55,3 +55,20 @@ func (f rawFile) read(b []byte) (int, error) {
 }
 
 func (f rawFile) close() { syscall.Close(int(f)) }
+
+// statFile stats path, following symbolic links, and tells whether it is a
+// regular file.
+func statFile(path string) (fileStat, bool, error) {
+	var st syscall.Stat_t
+	for {
+		err := syscall.Stat(path, &st)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return fileStat{}, false, &os.PathError{Op: "stat", Path: path, Err: err}
+		}
+		break
+	}
+	return fileStat{size: st.Size, modTime: st.Mtim.Nano()}, st.Mode&syscall.S_IFMT == syscall.S_IFREG, nil
+}

@@ -24,3 +24,13 @@ func openStat(path string) (rawFile, fileStat, error) {
 func (f rawFile) read(b []byte) (int, error) { return f.File.Read(b) }
 
 func (f rawFile) close() { f.File.Close() }
+
+// statFile stats path, following symbolic links, and tells whether it is a
+// regular file.
+func statFile(path string) (fileStat, bool, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return fileStat{}, false, err
+	}
+	return fileStat{size: info.Size(), modTime: info.ModTime().UnixNano()}, info.Mode().IsRegular(), nil
+}

@@ -1,6 +1,8 @@
 package catalog
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,5 +34,30 @@ func TestReadInto(t *testing.T) {
 	}
 	if _, _, err := readInto(nil, t.TempDir()); err == nil || !strings.Contains(err.Error(), "is a directory") {
 		t.Errorf("a directory: error %v, want \"is a directory\"", err)
+	}
+}
+
+func TestStatFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "catalog-info.yaml")
+	if err := os.WriteFile(path, []byte("kind: Group\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.yaml")
+	if err := os.Symlink(path, link); err != nil {
+		t.Fatal(err)
+	}
+	info, _ := os.Stat(path)
+	for _, p := range []string{path, link} {
+		st, regular, err := statFile(p)
+		if err != nil || !regular || st.size != info.Size() || st.modTime != info.ModTime().UnixNano() {
+			t.Errorf("statFile(%s) = %+v, %v, %v; want the file's size and time, regular", filepath.Base(p), st, regular, err)
+		}
+	}
+	if _, regular, err := statFile(dir); err != nil || regular {
+		t.Errorf("statFile(a directory) = regular %v, %v", regular, err)
+	}
+	if _, _, err := statFile(filepath.Join(dir, "missing.yaml")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("statFile(missing) error %v, want not-exist", err)
 	}
 }
