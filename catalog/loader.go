@@ -76,11 +76,11 @@ type loadItem struct {
 	abs      string
 	origin   string // managed-by-origin-location value
 	optional bool
-	walked   bool        // found by a folder walk, not named
-	from     *Entity     // the Location that named the file, if any
-	fromFile string      // absolute path of from's file
-	field    string      // from's field naming the file
-	stat     *fileStat   // the stat a glob took of the file, if any
+	walked   bool      // found by a folder walk, not named
+	from     *Entity   // the Location that named the file, if any
+	fromFile string    // absolute path of from's file
+	field    string    // from's field naming the file
+	stat     *fileStat // the stat a glob took of the file, if any
 }
 
 type loadedFile struct {
