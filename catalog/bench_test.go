@@ -206,6 +206,30 @@ func BenchmarkIngestPhases(b *testing.B) {
 	})
 }
 
+// BenchmarkRelate relates a loaded organisation in key order, as Sync does:
+// the one step of an ingest that reads no file and writes nothing, so its
+// figure moves least with the machine's disk and neighbours.
+func BenchmarkRelate(b *testing.B) {
+	forEachSize(b, func(b *testing.B, dir string, st catalogtest.Stats) {
+		res, err := newLoader(dir).Load(context.Background(), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		es := res.Entities
+		slices.SortFunc(es, func(x, y *catalog.Entity) int { return strings.Compare(x.Key(), y.Key()) })
+		var cpu time.Duration
+		for b.Loop() {
+			cpu0 := catalogtest.ProcessCPU()
+			if warnings := catalog.Relate(es); len(warnings) != 0 {
+				b.Fatalf("%d warnings, want none", len(warnings))
+			}
+			cpu += catalogtest.ProcessCPU() - cpu0
+		}
+		b.ReportMetric(float64(len(es))*float64(b.N)/b.Elapsed().Seconds(), "entities/s")
+		reportCPU(b, cpu, b.N)
+	})
+}
+
 // BenchmarkResync is a sync when nothing changed since the last one on the
 // same Syncer: every file is stat'ed and found unchanged.
 func BenchmarkResync(b *testing.B) {

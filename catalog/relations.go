@@ -15,8 +15,8 @@ import (
 //
 // The refs are resolved in parallel, each worker over a contiguous run of
 // entities; then each entity's relations, its own and the inverses that
-// point at it in entity order, are copied into a slice of exactly their
-// number carved from a few large arrays, and sorted. Growing 190,000
+// point at it, are copied into a slice of exactly their number carved from
+// one array per worker, and sorted. Growing 190,000
 // slices one append at a time took a third of Relate. Beside the relations
 // it keeps each target's position in entities, which a store writing the
 // entities in the same order can use (see Entity.RelationTargetHint); Sync
@@ -97,43 +97,51 @@ func Relate(entities []*Entity) Problems {
 		pt.inverses = make([]inverse, 0, n)
 		for i := lo; i < hi; i++ {
 			e := entities[i]
-			for _, f := range refFields(e.Kind) {
-				e.Spec.eachString(f.name, func(index int, v string) {
-					if v != "" {
-						relate(i, e, f, v, index)
+			refs := refFields(e.Kind)
+			// One pass over the spec, not a lookup per ref field: the
+			// order of the relations found does not matter, they are
+			// sorted below.
+			e.Spec.eachField(func(key, val string) {
+				for _, f := range refs {
+					if f.name == key {
+						eachStringOf(val, func(index int, v string) {
+							if v != "" {
+								relate(i, e, f, v, index)
+							}
+						})
+						return
 					}
-				})
-			}
+				}
+			})
 		}
 	})
 	// Each entity's slice holds its own relations and has room for the
-	// inverses that point at it, which are then added in entity order.
+	// inverses that point at it. Each worker then fills and sorts the
+	// slices of its own run of entities, taking the inverses that point
+	// into the run from every worker's list: nothing is written by two.
 	size := slices.Clone(own)
 	var warnings Problems
-	left := 0
 	for _, pt := range parts {
 		for _, inv := range pt.inverses {
 			size[inv.target]++
 		}
-		left += len(pt.out) + len(pt.inverses)
 		warnings = append(warnings, pt.warnings...)
 	}
-	const chunk = 1 << 16 // relations per array: 2 MiB
-	var arena []Relation
-	var hints []int32
-	for w := range parts {
-		out := parts[w].out
+	parallel(func(w int) {
 		lo, hi := bounds(w)
+		total := 0
+		for _, n := range size[lo:hi] {
+			total += int(n)
+		}
+		arena := make([]Relation, 0, total)
+		hints := make([]int32, 0, total)
+		out := parts[w].out
 		for i := lo; i < hi; i++ {
 			e := entities[i]
 			n := int(size[i])
 			if n == 0 {
 				e.Relations, e.relTargets = nil, nil
 				continue
-			}
-			if n > cap(arena)-len(arena) {
-				arena = make([]Relation, 0, max(n, min(chunk, left)))
-				hints = make([]int32, 0, cap(arena))
 			}
 			start := len(arena)
 			for _, hr := range out[:own[i]] {
@@ -144,18 +152,17 @@ func Relate(entities []*Entity) Problems {
 			e.Relations = arena[start : len(arena) : start+n]
 			e.relTargets = hints[start : len(hints) : start+n]
 			arena, hints = arena[:start+n], hints[:start+n]
-			left -= n
 		}
-	}
-	for _, pt := range parts {
-		for _, inv := range pt.inverses {
-			t := entities[inv.target]
-			t.Relations = append(t.Relations, inv.rel.Relation)
-			t.relTargets = append(t.relTargets, inv.rel.target)
+		for _, pt := range parts {
+			for _, inv := range pt.inverses {
+				if int(inv.target) < lo || int(inv.target) >= hi {
+					continue
+				}
+				t := entities[inv.target]
+				t.Relations = append(t.Relations, inv.rel.Relation)
+				t.relTargets = append(t.relTargets, inv.rel.target)
+			}
 		}
-	}
-	parallel(func(w int) {
-		lo, hi := bounds(w)
 		var buf []hintedRelation
 		for _, e := range entities[lo:hi] {
 			buf = sortHintedRelations(e, buf, keyOrder)
@@ -209,9 +216,15 @@ func refCount(e *Entity) int {
 		return len(e.refPos)
 	}
 	n := 0
-	for _, f := range refFields(e.Kind) {
-		e.Spec.eachString(f.name, func(int, string) { n++ })
-	}
+	refs := refFields(e.Kind)
+	e.Spec.eachField(func(key, val string) {
+		for _, f := range refs {
+			if f.name == key {
+				eachStringOf(val, func(int, string) { n++ })
+				return
+			}
+		}
+	})
 	return n
 }
 

@@ -1,12 +1,16 @@
 package catalog_test
 
 import (
+	"cmp"
+	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/callboard/callboard/catalog"
+	"github.com/callboard/callboard/catalog/catalogtest"
 )
 
 // parseDocs parses descriptor documents as one file and fails on any
@@ -418,5 +422,55 @@ func TestRelate_DanglingWithoutPositions(t *testing.T) {
 	}
 	if !slices.Equal(svc.Relations, wantRels) {
 		t.Errorf("Relate(): svc relations = %v, want %v", svc.Relations, wantRels)
+	}
+}
+
+// TestRelate_AcrossWorkers relates an organisation large enough to be split
+// between workers, in key order as Sync does, and checks what the workers
+// must agree on: every relation's inverse is on its target, lists are
+// sorted without repeats, and each target hint names the target.
+func TestRelate_AcrossWorkers(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := catalogtest.GenerateOrg(dir, 2500); err != nil {
+		t.Fatal(err)
+	}
+	res, err := (&catalog.Loader{Roots: []string{filepath.Join(dir, catalogtest.RootFile)}}).Load(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	es := res.Entities
+	if len(es) <= 4096 {
+		t.Fatalf("%d entities: too few for two workers", len(es))
+	}
+	slices.SortFunc(es, func(a, b *catalog.Entity) int { return strings.Compare(a.Key(), b.Key()) })
+	if warnings := catalog.Relate(es); len(warnings) != 0 {
+		t.Fatalf("%d warnings, first %s", len(warnings), warnings[0])
+	}
+	byKey := map[string]*catalog.Entity{}
+	for _, e := range es {
+		byKey[e.Key()] = e
+	}
+	for i, e := range es {
+		if !slices.IsSortedFunc(e.Relations, func(a, b catalog.Relation) int {
+			return cmp.Or(strings.Compare(a.Type, b.Type), strings.Compare(a.TargetRef, b.TargetRef))
+		}) {
+			t.Fatalf("%s relations not sorted: %v", e.Key(), e.Relations)
+		}
+		for j, r := range e.Relations {
+			if j > 0 && r == e.Relations[j-1] {
+				t.Fatalf("%s has %v twice", e.Key(), r)
+			}
+			target := byKey[r.TargetRef]
+			if target == nil {
+				t.Fatalf("%s relation %v: no such entity", e.Key(), r)
+			}
+			if pos, ok := e.RelationTargetHint(j); !ok || es[pos] != target {
+				t.Fatalf("%s relation %v: hint %d, %v; want position of the target", e.Key(), r, pos, ok)
+			}
+			inv := catalog.Relation{Type: catalog.InverseRelation(r.Type), TargetRef: e.Key()}
+			if !slices.Contains(target.Relations, inv) {
+				t.Fatalf("%s (entity %d) has %v, its target lacks %v", e.Key(), i, r, inv)
+			}
+		}
 	}
 }

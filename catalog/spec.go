@@ -149,10 +149,13 @@ func (s Spec) Sub(key string) Spec {
 // eachString calls fn with the field key's value when it is a string
 // (index -1) and with each string item, and its index, when it is a list.
 func (s Spec) eachString(key string, fn func(index int, v string)) {
-	v, ok := s.field(key)
-	if !ok {
-		return
+	if v, ok := s.field(key); ok {
+		eachStringOf(v, fn)
 	}
+}
+
+// eachStringOf is eachString over one encoded value.
+func eachStringOf(v string, fn func(index int, v string)) {
 	r := specReader{s: v}
 	switch r.byte() {
 	case specString:
@@ -167,6 +170,28 @@ func (s Spec) eachString(key string, fn func(index int, v string)) {
 				r.skip()
 			}
 		}
+	}
+}
+
+// eachField calls fn with each top-level field's name and encoded value,
+// in name order: one pass, where looking several fields up is a pass each.
+func (s Spec) eachField(fn func(key, v string)) {
+	if s.enc == "" {
+		return
+	}
+	r := specReader{s: s.enc}
+	if r.byte() != specMap {
+		return
+	}
+	n := r.uvarint()
+	for i := 0; i < int(n) && r.ok(); i++ {
+		k := r.str()
+		start := r.pos
+		r.skip()
+		if !r.ok() {
+			return
+		}
+		fn(k, s.enc[start:r.pos])
 	}
 }
 

@@ -3,7 +3,9 @@ package catalog
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -157,4 +159,21 @@ func FuzzSpecFromEncoded(f *testing.F) {
 			t.Fatalf("encode(decode(x)) = %q, want x = %q", again.Encoded(), enc)
 		}
 	})
+}
+
+func TestSpec_EachField(t *testing.T) {
+	m := specFixture()
+	s := MustSpec(m)
+	var keys []string
+	s.eachField(func(key, v string) {
+		keys = append(keys, key)
+		r := specReader{s: v}
+		if got := r.value(); !reflect.DeepEqual(got, m[key]) {
+			t.Errorf("field %s = %#v, want %#v", key, got, m[key])
+		}
+	})
+	if want := slices.Sorted(maps.Keys(m)); !slices.Equal(keys, want) {
+		t.Errorf("fields %q, want %q in name order", keys, want)
+	}
+	Spec{}.eachField(func(string, string) { t.Error("the empty spec has a field") })
 }
