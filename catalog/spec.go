@@ -395,39 +395,14 @@ func (r *specReader) varint() int64 {
 }
 
 // skip moves past one value.
-func (r *specReader) skip() {
-	switch r.byte() {
-	case specNil, specTrue, specFalse:
-	case specString:
-		r.str()
-	case specInt:
-		r.uvarint()
-	case specFloat:
-		if r.pos+8 > len(r.s) {
-			r.fail()
-			return
-		}
-		r.pos += 8
-	case specMap:
-		n := r.count()
-		for i := 0; i < n && !r.bad; i++ {
-			r.str()
-			r.skip()
-		}
-	case specList:
-		n := r.count()
-		for i := 0; i < n && !r.bad; i++ {
-			r.skip()
-		}
-	default:
-		r.fail()
-	}
-}
+func (r *specReader) skip() { r.walk(0, false) }
 
 // check walks one value like skip and reports whether it is well formed:
-// known tags, map keys strictly ascending, depth bounded.
-func (r *specReader) check(depth int) bool {
-	if depth > maxSpecDepth {
+// known tags, map keys strictly ascending, floats canonical, depth bounded.
+func (r *specReader) check(depth int) bool { return r.walk(depth, true) }
+
+func (r *specReader) walk(depth int, validate bool) bool {
+	if validate && depth > maxSpecDepth {
 		return false
 	}
 	switch r.byte() {
@@ -438,13 +413,14 @@ func (r *specReader) check(depth int) bool {
 		r.uvarint()
 	case specFloat:
 		if r.pos+8 > len(r.s) {
+			r.fail()
 			return false
 		}
-		// Floats are canonical: finite, and not whole numbers that an
-		// int holds exactly.
 		f := math.Float64frombits(binary.LittleEndian.Uint64([]byte(r.s[r.pos : r.pos+8])))
 		r.pos += 8
-		if math.IsNaN(f) || math.IsInf(f, 0) || (f == math.Trunc(f) && f >= -(1<<53) && f <= 1<<53) {
+		// Floats are canonical: finite, and not whole numbers that an
+		// int holds exactly.
+		if validate && (math.IsNaN(f) || math.IsInf(f, 0) || (f == math.Trunc(f) && f >= -(1<<53) && f <= 1<<53)) {
 			return false
 		}
 	case specMap:
@@ -452,22 +428,23 @@ func (r *specReader) check(depth int) bool {
 		prev := ""
 		for i := 0; i < n && !r.bad; i++ {
 			k := r.str()
-			if i > 0 && k <= prev {
+			if validate && i > 0 && k <= prev {
 				return false
 			}
 			prev = k
-			if !r.check(depth + 1) {
+			if !r.walk(depth+1, validate) {
 				return false
 			}
 		}
 	case specList:
 		n := r.count()
 		for i := 0; i < n && !r.bad; i++ {
-			if !r.check(depth + 1) {
+			if !r.walk(depth+1, validate) {
 				return false
 			}
 		}
 	default:
+		r.fail()
 		return false
 	}
 	return !r.bad

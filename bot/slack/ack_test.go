@@ -87,8 +87,8 @@ func TestAppendFitEscaped_MatchesFitEscaped(t *testing.T) {
 	}
 }
 
-// ackReplies are the replies other tests render, and replies past every
-// limit render enforces.
+// ackReplies are the replies other tests render, the limit cases, and
+// more replies at and past the limits.
 func ackReplies() map[string]bot.Reply {
 	rs := encodeReplies()
 	many := func(n int, f func(i int) bot.Item) []bot.Item {
@@ -104,32 +104,8 @@ func ackReplies() map[string]bot.Reply {
 	}), MoreAction: "/catalog owned-by x"}}}
 	rs["long texts"] = bot.Reply{Title: strings.Repeat("T", 400), Text: long, Footer: long,
 		Fields: []bot.Field{{Name: long, Value: long}, {Value: long}, {Name: long}}}
-	rs["40 fields"] = bot.Reply{Fields: func() []bot.Field {
-		f := make([]bot.Field, 40)
-		for i := range f {
-			f[i] = bot.Field{Name: fmt.Sprintf("Field %d", i), Value: strings.Repeat("v&", 1500)}
-		}
-		return f
-	}()}
-	rs["100 buttons and 100 links"] = bot.Reply{
-		Buttons: func() []bot.Button {
-			b := make([]bot.Button, 100)
-			for i := range b {
-				b[i] = bot.Button{Text: strings.Repeat("Press me ", 20), Action: fmt.Sprintf("/whoowns service-%d", i)}
-			}
-			return b
-		}(),
-		Links: func() []bot.Link {
-			l := make([]bot.Link, 100)
-			for i := range l {
-				l[i] = bot.Link{Text: fmt.Sprint("Link ", i), URL: fmt.Sprintf("https://example.com/%d", i)}
-			}
-			return l
-		}(),
-	}
-	rs["oversized button value and url"] = bot.Reply{
-		Buttons: []bot.Button{{Text: "Run", Action: "/search " + strings.Repeat("x", 2100)}},
-		Links:   []bot.Link{{Text: "Huge", URL: "https://example.com/" + strings.Repeat("p", 3100)}},
+	for name, c := range renderLimitCases() {
+		rs["limits: "+name] = c.reply
 	}
 	for _, n := range []int{47, 48, 49, 50, 51, 60} {
 		sections := make([]bot.Section, n)
@@ -143,9 +119,6 @@ func ackReplies() map[string]bot.Reply {
 	}
 	rs["more button too long"] = bot.Reply{Sections: []bot.Section{{Items: many(20, func(i int) bot.Item { return bot.Item{Text: fmt.Sprint(i)} }),
 		Total: 40, MoreAction: strings.Repeat("y", 2100)}}}
-	rs["huge items"] = bot.Reply{Sections: []bot.Section{{Items: many(30, func(i int) bot.Item {
-		return bot.Item{Text: strings.Repeat("&", 5000), URL: "https://example.com/" + strings.Repeat("u", 5000), Detail: strings.Repeat("<", 5000), ChatUserID: "U1234"}
-	})}}}
 	rs["blank"] = bot.Reply{Title: " ", Text: "\n", Fields: []bot.Field{{Name: " ", Value: "\t"}}, Footer: " "}
 	return rs
 }

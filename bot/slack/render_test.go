@@ -169,7 +169,15 @@ func TestRender_ItemMarkup(t *testing.T) {
 	}
 }
 
-func TestRender_Limits(t *testing.T) {
+// limitCase is a reply past a Block Kit limit and the notes its rendering
+// must show, as regular expressions.
+type limitCase struct {
+	reply    bot.Reply
+	wantMore []string
+}
+
+// renderLimitCases are replies past every limit render enforces.
+func renderLimitCases() map[string]limitCase {
 	many := func(n int, f func(i int) bot.Item) []bot.Item {
 		items := make([]bot.Item, n)
 		for i := range items {
@@ -178,10 +186,7 @@ func TestRender_Limits(t *testing.T) {
 		return items
 	}
 	long := strings.Repeat("word & <markup> ", 700) // 11,200 runes, escaping grows it
-	tests := map[string]struct {
-		reply    bot.Reply
-		wantMore []string // visible notes, as regular expressions
-	}{
+	return map[string]limitCase{
 		"500 items": {
 			reply: bot.Reply{Sections: []bot.Section{{Title: "Services", Items: many(500, func(i int) bot.Item {
 				return bot.Item{Text: fmt.Sprintf("service-%03d", i), URL: fmt.Sprintf("https://backstage.example.com/catalog/default/component/service-%03d", i), Detail: "owned by someone"}
@@ -255,6 +260,10 @@ func TestRender_Limits(t *testing.T) {
 			wantMore: []string{`…and \d+ more`},
 		},
 	}
+}
+
+func TestRender_Limits(t *testing.T) {
+	tests := renderLimitCases()
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			raw := messageJSON(t, tt.reply)
