@@ -394,6 +394,17 @@ func (r *specReader) varint() int64 {
 	return x
 }
 
+// float reads the 8 bytes of a float.
+func (r *specReader) float() float64 {
+	if r.pos+8 > len(r.s) {
+		r.fail()
+		return 0
+	}
+	f := math.Float64frombits(binary.LittleEndian.Uint64([]byte(r.s[r.pos : r.pos+8])))
+	r.pos += 8
+	return f
+}
+
 // skip moves past one value.
 func (r *specReader) skip() { r.walk(0, false) }
 
@@ -412,12 +423,7 @@ func (r *specReader) walk(depth int, validate bool) bool {
 	case specInt:
 		r.uvarint()
 	case specFloat:
-		if r.pos+8 > len(r.s) {
-			r.fail()
-			return false
-		}
-		f := math.Float64frombits(binary.LittleEndian.Uint64([]byte(r.s[r.pos : r.pos+8])))
-		r.pos += 8
+		f := r.float()
 		// Floats are canonical: finite, and not whole numbers that an
 		// int holds exactly.
 		if validate && (math.IsNaN(f) || math.IsInf(f, 0) || (f == math.Trunc(f) && f >= -(1<<53) && f <= 1<<53)) {
@@ -458,13 +464,10 @@ func (r *specReader) value() any {
 	case specInt:
 		return r.varint()
 	case specFloat:
-		if r.pos+8 > len(r.s) {
-			r.fail()
-			return nil
+		if f := r.float(); !r.bad {
+			return f
 		}
-		v := math.Float64frombits(binary.LittleEndian.Uint64([]byte(r.s[r.pos : r.pos+8])))
-		r.pos += 8
-		return v
+		return nil
 	case specTrue:
 		return true
 	case specFalse:
