@@ -120,7 +120,9 @@ func (l *Loader) Load(ctx context.Context, prev *Snapshot) (*LoadResult, error) 
 		}
 	}
 
-	visited := map[string]bool{}
+	// Sized for a catalog like the last one: grown from empty, the maps
+	// below rehashed a 100,000-file catalog a dozen times per sync.
+	visited := make(map[string]bool, len(prevFiles))
 	var files []*loadedFile
 	for len(items) > 0 {
 		if err := ctx.Err(); err != nil {
@@ -160,7 +162,11 @@ func (l *Loader) Load(ctx context.Context, prev *Snapshot) (*LoadResult, error) 
 
 	res.Problems = append(res.Problems, cycleWarnings(files)...)
 
-	owners := map[string]*Entity{}
+	n := 0
+	for _, f := range files {
+		n += len(f.entities)
+	}
+	owners := make(map[string]*Entity, n)
 	var conflicts []*Entity
 	// A key keeps the file that owned it last time, if that file still
 	// defines it; otherwise the first file in discovery order wins.
@@ -631,10 +637,18 @@ func (l *Loader) locationTargets(f *loadedFile, e *Entity) ([]loadItem, Problems
 				probs = append(probs, l.missing(base, fs.ErrNotExist))
 			}
 			out = slices.Grow(out, len(matches))
+			fromDir, displayDir := filepath.Dir(f.item.abs), filepath.Dir(f.item.display)
 			for _, m := range matches {
 				it := base
 				it.abs, it.stat = m.path, m.stat
-				it.display = filepath.Join(filepath.Dir(f.item.display), mustRel(filepath.Dir(f.item.abs), m.path))
+				// Matches are below the Location's folder: their relative
+				// path is a suffix, and Rel and Join per match (100,000
+				// for a large organisation) are not needed.
+				if rel, ok := strings.CutPrefix(m.path, fromDir+string(filepath.Separator)); ok && fromDir != string(filepath.Separator) && displayDir != "." {
+					it.display = displayDir + string(filepath.Separator) + rel
+				} else {
+					it.display = filepath.Join(displayDir, mustRel(fromDir, m.path))
+				}
 				out = append(out, it)
 			}
 			continue
@@ -772,7 +786,8 @@ func globFiles(pattern string) ([]fileMatch, error) {
 					}
 				}
 				if isDir != last {
-					next = append(next, filepath.Join(d, name))
+					// d is clean and name a plain entry: no Clean needed.
+					next = append(next, joinClean(d, name))
 				}
 			}
 		}
@@ -805,6 +820,14 @@ func globFiles(pattern string) ([]fileMatch, error) {
 	}
 	slices.SortFunc(out, func(a, b fileMatch) int { return strings.Compare(a.path, b.path) })
 	return out, nil
+}
+
+// joinClean joins a clean folder and an entry name of it.
+func joinClean(dir, name string) string {
+	if strings.HasSuffix(dir, string(filepath.Separator)) {
+		return dir + name
+	}
+	return dir + string(filepath.Separator) + name
 }
 
 // readDirUnsorted is os.ReadDir without the sort: the matches are sorted
