@@ -97,20 +97,9 @@ func Relate(entities []*Entity) Problems {
 		pt.inverses = make([]inverse, 0, n)
 		for i := lo; i < hi; i++ {
 			e := entities[i]
-			refs := refFields(e.Kind)
-			// One pass over the spec, not a lookup per ref field: the
-			// order of the relations found does not matter, they are
-			// sorted below.
-			e.Spec.eachField(func(key, val string) {
-				for _, f := range refs {
-					if f.name == key {
-						eachStringOf(val, func(index int, v string) {
-							if v != "" {
-								relate(i, e, f, v, index)
-							}
-						})
-						return
-					}
+			eachRef(e, func(f specField, index int, v string) {
+				if v != "" {
+					relate(i, e, f, v, index)
 				}
 			})
 		}
@@ -208,6 +197,21 @@ func sortHintedRelations(e *Entity, buf []hintedRelation, byPosition bool) []hin
 	return buf
 }
 
+// eachRef calls fn with each string of e's ref fields: a field's string
+// (index -1) or each string item of its list. It reads the spec in one
+// pass, not a lookup per ref field, so refs come in field-name order.
+func eachRef(e *Entity, fn func(f specField, index int, v string)) {
+	refs := refFields(e.Kind)
+	for key, val := range e.Spec.fields() {
+		for _, f := range refs {
+			if f.name == key {
+				eachStringOf(val, func(index int, v string) { fn(f, index, v) })
+				break
+			}
+		}
+	}
+}
+
 // refCount is how many refs e's spec holds: the positions the parser
 // recorded, or for an entity from a store, a count of the ref fields'
 // strings.
@@ -216,15 +220,7 @@ func refCount(e *Entity) int {
 		return len(e.refPos)
 	}
 	n := 0
-	refs := refFields(e.Kind)
-	e.Spec.eachField(func(key, val string) {
-		for _, f := range refs {
-			if f.name == key {
-				eachStringOf(val, func(int, string) { n++ })
-				return
-			}
-		}
-	})
+	eachRef(e, func(specField, int, string) { n++ })
 	return n
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"math"
 	"slices"
 )
@@ -173,50 +174,37 @@ func eachStringOf(v string, fn func(index int, v string)) {
 	}
 }
 
-// eachField calls fn with each top-level field's name and encoded value,
-// in name order: one pass, where looking several fields up is a pass each.
-func (s Spec) eachField(fn func(key, v string)) {
-	if s.enc == "" {
-		return
-	}
-	r := specReader{s: s.enc}
-	if r.byte() != specMap {
-		return
-	}
-	n := r.uvarint()
-	for i := 0; i < int(n) && r.ok(); i++ {
-		k := r.str()
-		start := r.pos
-		r.skip()
-		if !r.ok() {
+// fields yields each top-level field's name and encoded value, in name
+// order.
+func (s Spec) fields() iter.Seq2[string, string] {
+	return func(yield func(key, v string) bool) {
+		if s.enc == "" {
 			return
 		}
-		fn(k, s.enc[start:r.pos])
+		r := specReader{s: s.enc}
+		if r.byte() != specMap {
+			return
+		}
+		n := r.uvarint()
+		for i := 0; i < int(n) && r.ok(); i++ {
+			k := r.str()
+			start := r.pos
+			r.skip()
+			if !r.ok() || !yield(k, s.enc[start:r.pos]) {
+				return
+			}
+		}
 	}
 }
 
 // field returns the encoding of the field key's value.
 func (s Spec) field(key string) (string, bool) {
-	if s.enc == "" {
-		return "", false
-	}
-	r := specReader{s: s.enc}
-	if r.byte() != specMap {
-		return "", false
-	}
-	n := r.uvarint()
-	for i := 0; i < int(n) && r.ok(); i++ {
-		k := r.str()
-		start := r.pos
-		r.skip()
-		if !r.ok() {
-			return "", false
-		}
+	for k, v := range s.fields() {
 		if k == key {
-			return s.enc[start:r.pos], true
+			return v, true
 		}
 		if k > key {
-			return "", false
+			break // names are sorted
 		}
 	}
 	return "", false

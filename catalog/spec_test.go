@@ -161,19 +161,21 @@ func FuzzSpecFromEncoded(f *testing.F) {
 	})
 }
 
-func TestSpec_EachField(t *testing.T) {
+func TestSpec_Fields(t *testing.T) {
 	m := specFixture()
 	s := MustSpec(m)
 	var keys []string
-	s.eachField(func(key, v string) {
+	for key, v := range s.fields() {
 		keys = append(keys, key)
 		r := specReader{s: v}
 		if got := r.value(); !reflect.DeepEqual(got, m[key]) {
 			t.Errorf("field %s = %#v, want %#v", key, got, m[key])
 		}
-	})
+	}
 	if want := slices.Sorted(maps.Keys(m)); !slices.Equal(keys, want) {
 		t.Errorf("fields %q, want %q in name order", keys, want)
 	}
-	Spec{}.eachField(func(string, string) { t.Error("the empty spec has a field") })
+	for range (Spec{}).fields() {
+		t.Error("the empty spec has a field")
+	}
 }
