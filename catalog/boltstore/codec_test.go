@@ -58,7 +58,7 @@ func codecEntities() []*catalog.Entity {
 func encodeAll(es []*catalog.Entity) []kv {
 	es = slices.Clone(es)
 	slices.SortFunc(es, compareKeys)
-	return encodeEntities(es, newTargetIndex(es))
+	return encodeEntities(es, newTargetIndex(es), &bufferPool{}).kvs
 }
 
 // withStoredKeys gives entities their keys as decoding does, so that they
@@ -141,7 +141,7 @@ func TestCodec_Corrupt(t *testing.T) {
 	// A relation target position past the snapshot's end.
 	es := codecEntities()[:1]
 	six := &targetIndex{keys: []string{"a", "b", "c", "d", "e", "group:default/payments"}}
-	bad := encodeEntities(es, six)
+	bad := encodeEntities(es, six, &bufferPool{}).kvs
 	if _, err := decodeEntities(context.Background(), bad); !errors.Is(err, errCorrupt) {
 		t.Errorf("a relation to position 5 of 1 accepted: %v", err)
 	}

@@ -144,15 +144,18 @@ func (s *Store) save(ctx context.Context, snap *catalog.Snapshot) error {
 		return fmt.Errorf("start snapshot: %w", err)
 	}
 	// 2. The entities, a chunk per transaction, encoded in parallel; the
-	// next chunk is encoded while the current one is written.
-	next := make(chan []kv, 1) // a send never blocks: no goroutine is left behind
+	// next chunk is encoded while the current one is written. A chunk's
+	// buffers go back to free once its transaction has committed, so a
+	// save allocates about two chunks' worth however big the snapshot.
+	next := make(chan encodedChunk, 1) // a send never blocks: no goroutine is left behind
 	targets := newTargetIndex(ents)
-	encode := func(lo int) { next <- encodeEntities(ents[lo:min(lo+s.chunk, len(ents))], targets) }
+	free := &bufferPool{}
+	encode := func(lo int) { next <- encodeEntities(ents[lo:min(lo+s.chunk, len(ents))], targets, free) }
 	if len(ents) > 0 {
 		go encode(0)
 	}
 	for lo := 0; lo < len(ents); lo += s.chunk {
-		kvs := <-next
+		c := <-next
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -162,7 +165,7 @@ func (s *Store) save(ctx context.Context, snap *catalog.Snapshot) error {
 		err := s.db.Update(func(tx *bbolt.Tx) error {
 			b := tx.Bucket(name).Bucket(bucketEntities)
 			b.FillPercent = 1
-			for _, kv := range kvs {
+			for _, kv := range c.kvs {
 				if err := b.Put(kv.key, kv.value); err != nil {
 					return fmt.Errorf("store entity %s: %w", kv.key, err)
 				}
@@ -172,6 +175,8 @@ func (s *Store) save(ctx context.Context, snap *catalog.Snapshot) error {
 		if err != nil {
 			return err
 		}
+		// bbolt keeps the slices Put was given only until the commit.
+		free.put(c.buffers)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -244,12 +249,47 @@ func compareKeys(a, b *catalog.Entity) int { return strings.Compare(a.Key(), b.K
 
 type kv struct{ key, value []byte }
 
-// encodeEntities marshals entities in parallel; targets numbers the
-// snapshot's entities (see the codec).
-func encodeEntities(es []*catalog.Entity, targets *targetIndex) []kv {
+// encodedChunk is a chunk's records and the buffers they are slices of.
+type encodedChunk struct {
+	kvs     []kv
+	buffers [][]byte
+}
+
+// encodeBufferSize is the size of the buffers records are appended to: a
+// few large allocations instead of two per entity.
+const encodeBufferSize = 1 << 20
+
+// bufferPool holds encoding buffers no uncommitted record refers to.
+type bufferPool struct {
+	mu   sync.Mutex
+	bufs [][]byte
+}
+
+func (p *bufferPool) get() []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.bufs); n > 0 {
+		b := p.bufs[n-1]
+		p.bufs = p.bufs[:n-1]
+		return b[:0]
+	}
+	return make([]byte, 0, encodeBufferSize)
+}
+
+func (p *bufferPool) put(bufs [][]byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.bufs = append(p.bufs, bufs...)
+}
+
+// encodeEntities marshals entities in parallel into buffers taken from
+// free; targets numbers the snapshot's entities (see the codec).
+func encodeEntities(es []*catalog.Entity, targets *targetIndex, free *bufferPool) encodedChunk {
 	out := make([]kv, len(es))
 	workers := runtime.GOMAXPROCS(0)
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var buffers [][]byte
 	chunk := (len(es) + workers - 1) / workers
 	for w := range workers {
 		lo, hi := w*chunk, min((w+1)*chunk, len(es))
@@ -259,23 +299,31 @@ func encodeEntities(es []*catalog.Entity, targets *targetIndex) []kv {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			// Keys and values go into one buffer per worker, appended
-			// to until full: a few large allocations instead of two per
-			// entity. bbolt keeps the slices until the commit.
+			var mine [][]byte
 			var buf []byte
 			for i := lo; i < hi; i++ {
 				if cap(buf)-len(buf) < 4096 {
-					buf = make([]byte, 0, 1<<20)
+					if buf != nil {
+						mine = append(mine, buf)
+					}
+					buf = free.get()
 				}
 				start := len(buf)
 				var mid int
+				// A record longer than what is left grows buf into a new
+				// array; the records already in the old one keep it alive
+				// until the commit, after which it is garbage, not reused.
 				buf, mid = appendRecord(buf, es[i], targets)
 				out[i] = kv{key: buf[start:mid:mid], value: buf[mid:len(buf):len(buf)]}
 			}
+			mine = append(mine, buf)
+			mu.Lock()
+			buffers = append(buffers, mine...)
+			mu.Unlock()
 		}()
 	}
 	wg.Wait()
-	return out
+	return encodedChunk{kvs: out, buffers: buffers}
 }
 
 func seqKey(i int) []byte {
