@@ -9,17 +9,25 @@ import (
 )
 
 // textIndex is an inverted index from lowercase words of names, titles,
-// descriptions and tags to entity positions, with a weight per field.
+// descriptions and tags to entity positions, with a weight per field. The
+// postings of all words are one array, a word's run found by offset: a
+// slice per word cost a header each and, built by appending, up to twice
+// its length.
 type textIndex struct {
 	entities []*Entity
-	words    []string    // sorted vocabulary
-	postings [][]posting // postings[i] lists the entities with words[i]
+	words    []string  // sorted vocabulary
+	offs     []int32   // the postings of words[i] are postings[offs[i]:offs[i+1]]
+	postings []posting // ascending positions within a word
 }
 
-type posting struct {
-	id     int32
-	weight uint8
-}
+// posting is an entity's position and the weight of the best field a word
+// was in, packed into 32 bits: positions below 2^28, weights below 16.
+type posting uint32
+
+func newPosting(id int32, weight uint8) posting { return posting(id)<<4 | posting(weight) }
+
+func (p posting) id() int32     { return int32(p >> 4) }
+func (p posting) weight() uint8 { return uint8(p & 15) }
 
 const (
 	weightName  = 8
@@ -31,10 +39,13 @@ const (
 // lookup returns the postings of one word.
 func (t *textIndex) lookup(word string) []posting {
 	if i, ok := slices.BinarySearch(t.words, word); ok {
-		return t.postings[i]
+		return t.of(i)
 	}
 	return nil
 }
+
+// of returns the postings of words[i].
+func (t *textIndex) of(i int) []posting { return t.postings[t.offs[i]:t.offs[i+1]] }
 
 func newTextIndex(entities []*Entity) *textIndex {
 	// Two halves are indexed in parallel and merged: the words of a large
@@ -49,40 +60,70 @@ func newTextIndex(entities []*Entity) *textIndex {
 	}()
 	a = indexWords(entities[:half], 0)
 	wg.Wait()
+	// b's words get a's numbers, or new ones after a's.
+	remap := make([]int32, len(b.vocab))
 	for bid, w := range b.vocab {
-		if id, ok := a.ids[w]; ok {
-			a.lists[id] = append(a.lists[id], b.lists[bid]...) // b's positions follow a's
-			continue
+		id, ok := a.ids[w]
+		if !ok {
+			id = int32(len(a.vocab))
+			a.vocab = append(a.vocab, w)
 		}
-		a.ids[w] = int32(len(a.vocab))
-		a.vocab = append(a.vocab, w)
-		a.lists = append(a.lists, b.lists[bid])
+		remap[bid] = id
 	}
 	order := make([]int32, len(a.vocab))
 	for i := range order {
 		order[i] = int32(i)
 	}
 	slices.SortFunc(order, func(x, y int32) int { return strings.Compare(a.vocab[x], a.vocab[y]) })
-	t := &textIndex{entities: entities, words: make([]string, len(order)), postings: make([][]posting, len(order))}
+	t := &textIndex{entities: entities, words: make([]string, len(order)), offs: make([]int32, len(order)+1)}
+	rank := make([]int32, len(order)) // rank[id] is word id's place in words
 	for i, id := range order {
-		t.words[i], t.postings[i] = a.vocab[id], slices.Clip(a.lists[id])
+		t.words[i], rank[id] = a.vocab[id], int32(i)
+	}
+	// Count each word's postings, then place them: a's uses before b's
+	// keeps positions ascending within a word.
+	for _, u := range a.uses {
+		t.offs[rank[u.word]+1]++
+	}
+	for _, u := range b.uses {
+		t.offs[rank[remap[u.word]]+1]++
+	}
+	for i := 1; i < len(t.offs); i++ {
+		t.offs[i] += t.offs[i-1]
+	}
+	next := slices.Clone(t.offs[:len(order)])
+	t.postings = make([]posting, len(a.uses)+len(b.uses))
+	for _, u := range a.uses {
+		r := rank[u.word]
+		t.postings[next[r]] = u.p
+		next[r]++
+	}
+	for _, u := range b.uses {
+		r := rank[remap[u.word]]
+		t.postings[next[r]] = u.p
+		next[r]++
 	}
 	return t
 }
 
 // textPart indexes the words of a run of entities: vocab[id] is a word,
-// lists[id] its postings, ids the way back.
+// ids the way back, and uses every entity's words in entity order.
 type textPart struct {
 	ids   map[string]int32
 	vocab []string
-	lists [][]posting
+	uses  []wordUse
+}
+
+type wordUse struct {
+	word int32
+	p    posting
 }
 
 // indexWords indexes entities, the first of which is at position base.
 func indexWords(entities []*Entity, base int32) textPart {
 	// Words get numbers as they are met: one map lookup per word of the
 	// text, and each word is allocated once however many entities use it.
-	x := textPart{ids: make(map[string]int32, len(entities))}
+	x := textPart{ids: make(map[string]int32, len(entities)), uses: make([]wordUse, 0, 16*len(entities))}
 	type use struct {
 		id     int32
 		weight uint8
@@ -100,7 +141,6 @@ func indexWords(entities []*Entity, base int32) textPart {
 			s := string(word)
 			x.ids[s] = id
 			x.vocab = append(x.vocab, s)
-			x.lists = append(x.lists, nil)
 			at, lastIn = append(at, 0), append(lastIn, 0)
 		}
 		if lastIn[id] == cur {
@@ -143,7 +183,7 @@ func indexWords(entities []*Entity, base int32) textPart {
 		}
 		note(e.Metadata.Description, weightDesc)
 		for _, u := range seen {
-			x.lists[u.id] = append(x.lists[u.id], posting{base + int32(i), u.weight})
+			x.uses = append(x.uses, wordUse{u.id, newPosting(base+int32(i), u.weight)})
 		}
 	}
 	return x
@@ -178,13 +218,14 @@ func (ix *Index) Search(query string, limit int) ([]Hit, int) {
 		cur := map[int32]int{}
 		addPostings := func(ps []posting, bonus int) {
 			for _, p := range ps {
+				id := p.id()
 				if i > 0 {
-					if _, ok := scores[p.id]; !ok {
+					if _, ok := scores[id]; !ok {
 						continue
 					}
 				}
-				if s := int(p.weight)*bonus + scores[p.id]; s > cur[p.id] {
-					cur[p.id] = s
+				if s := int(p.weight())*bonus + scores[id]; s > cur[id] {
+					cur[id] = s
 				}
 			}
 		}
@@ -193,7 +234,7 @@ func (ix *Index) Search(query string, limit int) ([]Hit, int) {
 			j := sort.SearchStrings(t.words, qw)
 			for n := 0; j < len(t.words) && strings.HasPrefix(t.words[j], qw) && n < 2000; j, n = j+1, n+1 {
 				if t.words[j] != qw {
-					addPostings(t.postings[j], 1)
+					addPostings(t.of(j), 1)
 				}
 			}
 		}
