@@ -55,6 +55,17 @@ type Metrics interface {
 	InteractionRejected(reason string)
 }
 
+// Deduper is a seen-set of delivery keys with an expiry of about an hour.
+// FirstSeen records key and reports whether it had not been seen before;
+// concurrent callers with the same key must not both get true, and an error
+// means nothing was recorded. It must be safe for concurrent use. The
+// adapter's keys start with "discord:", so one store can serve several
+// adapters. On error the adapter answers the message anyway, preferring a
+// rare double answer to a lost one. bot/boltstore.Dedup implements it.
+type Deduper interface {
+	FirstSeen(key string, now time.Time) (bool, error)
+}
+
 // Secret is a credential. It formats and logs as REDACTED.
 type Secret string
 
@@ -92,6 +103,11 @@ type Options struct {
 	Logger    *slog.Logger
 	Suggester Suggester
 	Metrics   Metrics
+	// Dedup remembers the gateway messages already answered, so that one
+	// delivered again, also after a restart when the store is persistent,
+	// is answered once. Required for RunGateway; interactions do not use
+	// it.
+	Dedup Deduper
 	// Now is the clock for signature timestamps and form expiry; nil means
 	// time.Now.
 	Now func() time.Time
@@ -117,7 +133,6 @@ type Adapter struct {
 	publicKey ed25519.PublicKey
 	session   *discordgo.Session
 	forms     *formStore
-	seen      *seenSet
 
 	life context.Context
 	stop context.CancelFunc
@@ -189,7 +204,6 @@ func New(router Router, opts Options) (*Adapter, error) {
 	s.Identify.Intents = discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | discordgo.IntentsDirectMessages
 	a.session = s
 	a.forms = newFormStore(a.now)
-	a.seen = newSeenSet(a.now)
 	a.life, a.stop = context.WithCancel(context.Background())
 	return a, nil
 }

@@ -7,7 +7,10 @@
 // @-mentions and direct messages reach the router in plain words. Every
 // interaction is answered within Discord's 3 seconds: inline when the router
 // finishes within Options.AnswerBudget, otherwise deferred and completed by
-// editing the original response.
+// editing the original response. A mention or direct message the gateway
+// delivers again is answered once, using the Deduper's seen-set, which
+// outlives a restart when it is kept in bbolt. The values of a paged form's
+// earlier pages wait in memory and do not.
 //
 // Replies are rendered by Render, a pure function that enforces every Discord
 // message limit by rune count and never lets a message ping anyone. Post and

@@ -5,18 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/callboard/callboard/bot"
 )
 
-const (
-	seenTTL     = time.Hour
-	maxSeenKeys = 10000
-)
+// messageKeyPrefix starts the Dedup key of a gateway message. The
+// "discord:" namespace keeps it apart from other adapters' keys in a shared
+// store (Slack's start with "event:", "message:" or "envelope:").
+const messageKeyPrefix = "discord:message:"
 
 // RunGateway connects to Discord's gateway with the bot token and serves
 // interactions and mentions until ctx is done, then disconnects and returns
@@ -27,6 +25,9 @@ const (
 func (a *Adapter) RunGateway(ctx context.Context) error {
 	if a.opts.BotToken == "" {
 		return errors.New("run discord gateway: no bot token")
+	}
+	if a.opts.Dedup == nil {
+		return errors.New("run discord gateway: no Options.Dedup to answer redelivered messages once")
 	}
 	removes := []func(){
 		a.session.AddHandler(a.onInteractionCreate),
@@ -58,7 +59,7 @@ func (a *Adapter) onInteractionCreate(_ *discordgo.Session, ic *discordgo.Intera
 // onMessageCreate answers a message that mentions the bot, or any direct
 // message, by posting the reply in the same channel as a reply to it.
 // Messages from bots are ignored, and a redelivered message is answered
-// once. Ephemeral replies cannot be ephemeral here and are posted as is.
+// once (see firstSeen). Ephemeral replies cannot be ephemeral here and are posted as is.
 func (a *Adapter) onMessageCreate(s *discordgo.Session, m *discordgo.MessageCreate) {
 	if m == nil || m.Message == nil || m.Author == nil || m.Author.Bot {
 		return
@@ -80,7 +81,7 @@ func (a *Adapter) onMessageCreate(s *discordgo.Session, m *discordgo.MessageCrea
 	if !mentioned && m.GuildID != "" {
 		return
 	}
-	if !a.seen.add(m.ChannelID + "/" + m.ID) {
+	if !a.firstSeen(messageKeyPrefix + m.ChannelID + ":" + m.ID) {
 		return
 	}
 	nick := ""
@@ -118,36 +119,19 @@ func stripMention(text, botID string) string {
 	return strings.Join(strings.Fields(text), " ")
 }
 
-// seenSet remembers keys for an hour so redelivered events run once.
-type seenSet struct {
-	now func() time.Time
-
-	mu   sync.Mutex
-	keys map[string]time.Time
-}
-
-func newSeenSet(now func() time.Time) *seenSet {
-	return &seenSet{now: now, keys: map[string]time.Time{}}
-}
-
-// add records key and reports whether it was new.
-func (s *seenSet) add(key string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	if exp, ok := s.keys[key]; ok && exp.After(now) {
-		return false
+// firstSeen records key in Options.Dedup and reports whether it had not
+// been seen before. When the store fails it reports true, as the Slack
+// adapter does: a rare double answer beats a lost one. Without a Dedup,
+// which only handlers driven directly can lack since RunGateway refuses to
+// start without one, every delivery is new.
+func (a *Adapter) firstSeen(key string) bool {
+	if a.opts.Dedup == nil {
+		return true
 	}
-	if len(s.keys) >= maxSeenKeys {
-		for k, exp := range s.keys {
-			if !exp.After(now) {
-				delete(s.keys, k)
-			}
-		}
-		if len(s.keys) >= maxSeenKeys {
-			clear(s.keys)
-		}
+	first, err := a.opts.Dedup.FirstSeen(key, a.now())
+	if err != nil {
+		a.log.Error("discord dedup unavailable, answering anyway", "key", key, "err", err)
+		return true
 	}
-	s.keys[key] = now.Add(seenTTL)
-	return true
+	return first
 }

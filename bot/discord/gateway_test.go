@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -120,7 +123,8 @@ func TestGateway_Mentions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			fake := newFakeDiscord(t)
 			router, inputs := recordingRouter(bot.Reply{Text: "Owned by <@everyone> payments-team", Ephemeral: true})
-			a := newTestAdapter(t, router, newKeys(t), fake, Options{})
+			dedup, _ := openDedup(t, filepath.Join(t.TempDir(), "callboard.db"))
+			a := newTestAdapter(t, router, newKeys(t), fake, Options{Dedup: dedup})
 
 			a.onMessageCreate(gatewaySession("99900"), &discordgo.MessageCreate{Message: tt.msg})
 			a.onMessageCreate(gatewaySession("99900"), &discordgo.MessageCreate{Message: tt.msg}) // redelivered
@@ -175,6 +179,140 @@ func TestRunGateway_NeedsToken(t *testing.T) {
 	}
 	if err := a.RunGateway(context.Background()); err == nil {
 		t.Error("RunGateway without a bot token succeeded")
+	}
+}
+
+// mention is a guild message that mentions the bot "99900".
+func mention(id, text string) *discordgo.MessageCreate {
+	return &discordgo.MessageCreate{Message: &discordgo.Message{
+		ID: id, ChannelID: "22200", GuildID: "33300",
+		Author:   &discordgo.User{ID: "44400", Username: "jane"},
+		Content:  "<@99900> " + text,
+		Mentions: []*discordgo.User{{ID: "99900", Username: "callboard", Bot: true}},
+	}}
+}
+
+// shutDown waits for a's replies in flight.
+func shutDown(t *testing.T, a *Adapter) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := a.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestGateway_MentionAnsweredOnceAcrossRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "callboard.db")
+	fake := newFakeDiscord(t)
+	router, inputs := recordingRouter(bot.Reply{Text: "Owned by payments-team"})
+	msg := mention("1300000000000000001", "who owns payments-api?")
+
+	// Each delivery runs in its own process life: a new adapter over the
+	// bbolt file, reopened after the previous one closed it.
+	deliver := func() {
+		dedup, db := openDedup(t, path)
+		a := newTestAdapter(t, router, newKeys(t), fake, Options{Dedup: dedup})
+		a.onMessageCreate(gatewaySession("99900"), msg)
+		shutDown(t, a)
+		if err := db.Close(); err != nil {
+			t.Fatalf("close bbolt: %v", err)
+		}
+	}
+	deliver()
+	deliver()
+
+	if n := len(inputs); n != 1 {
+		t.Errorf("router ran %d times for one message delivered before and after a restart, want 1", n)
+	}
+	if calls := fake.received(); len(calls) != 1 {
+		t.Errorf("Discord received %d requests, want the one reply", len(calls))
+	}
+}
+
+// recordingDeduper passes keys on to a real seen-set and remembers them.
+type recordingDeduper struct {
+	Deduper
+
+	mu   sync.Mutex
+	keys []string
+}
+
+func (d *recordingDeduper) FirstSeen(key string, now time.Time) (bool, error) {
+	d.mu.Lock()
+	d.keys = append(d.keys, key)
+	d.mu.Unlock()
+	return d.Deduper.FirstSeen(key, now)
+}
+
+func TestGateway_DedupKeysDoNotCollideWithSlack(t *testing.T) {
+	dedup, _ := openDedup(t, filepath.Join(t.TempDir(), "callboard.db"))
+	// Slack's keys for a message with the same channel and id strings, in
+	// the same bucket, as bot/slack builds them.
+	for _, k := range []string{"event:1300000000000000002", "message:22200:1300000000000000002", "envelope:1300000000000000002"} {
+		if _, err := dedup.FirstSeen(k, testNow); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := &recordingDeduper{Deduper: dedup}
+	fake := newFakeDiscord(t)
+	router, inputs := recordingRouter(bot.Reply{Text: "ok"})
+	a := newTestAdapter(t, router, newKeys(t), fake, Options{Dedup: rec})
+
+	a.onMessageCreate(gatewaySession("99900"), mention("1300000000000000002", "help"))
+	shutDown(t, a)
+
+	if n := len(inputs); n != 1 {
+		t.Errorf("router ran %d times, want 1: a Slack key must not hide a Discord message", n)
+	}
+	if len(rec.keys) != 1 || !strings.HasPrefix(rec.keys[0], "discord:") {
+		t.Errorf("dedup keys = %q, want one in the discord: namespace", rec.keys)
+	}
+}
+
+func TestGateway_DedupFailureAnswersAndLogs(t *testing.T) {
+	dedup, db := openDedup(t, filepath.Join(t.TempDir(), "callboard.db"))
+	if err := db.Close(); err != nil { // every FirstSeen now fails
+		t.Fatal(err)
+	}
+	var logs lockedBuffer
+	fake := newFakeDiscord(t)
+	router, inputs := recordingRouter(bot.Reply{Text: "ok"})
+	a := newTestAdapter(t, router, newKeys(t), fake, Options{
+		Dedup:    dedup,
+		Logger:   slog.New(slog.NewTextHandler(&logs, nil)),
+		BotToken: "secret-bot-token",
+	})
+
+	a.onMessageCreate(gatewaySession("99900"), mention("1300000000000000003", "who owns the-secret-project?"))
+	shutDown(t, a)
+
+	if n := len(inputs); n != 1 {
+		t.Errorf("router ran %d times with the seen-set unavailable, want 1 (answer rather than drop)", n)
+	}
+	if calls := fake.received(); len(calls) != 1 {
+		t.Errorf("Discord received %d requests, want the one reply", len(calls))
+	}
+	got := logs.String()
+	if !strings.Contains(got, "discord dedup unavailable") || !strings.Contains(got, "discord:message:22200:1300000000000000003") {
+		t.Errorf("log lacks the dedup failure and its key:\n%s", got)
+	}
+	for _, secret := range []string{"the-secret-project", "secret-bot-token"} {
+		if strings.Contains(got, secret) {
+			t.Errorf("log contains %q:\n%s", secret, got)
+		}
+	}
+}
+
+func TestRunGateway_NeedsDedup(t *testing.T) {
+	router, _ := recordingRouter(bot.Reply{})
+	a, err := New(router, Options{BotToken: "test-bot-token"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = a.RunGateway(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "Dedup") {
+		t.Errorf("RunGateway without a Dedup = %v, want an error naming Options.Dedup", err)
 	}
 }
 

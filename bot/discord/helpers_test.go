@@ -17,9 +17,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
+	"go.etcd.io/bbolt"
 
 	"github.com/callboard/callboard/bot"
+	"github.com/callboard/callboard/bot/boltstore"
 )
+
+var _ Deduper = (*boltstore.Dedup)(nil)
 
 // testNow is the fixed clock of handler tests; signatures use its time.
 var testNow = time.Unix(1_750_000_000, 0)
@@ -190,6 +194,23 @@ func newTestAdapter(t testing.TB, router Router, keys testKeys, fake *fakeDiscor
 		}
 	})
 	return a
+}
+
+// openDedup opens the bbolt file at path and a seen-set in it. The caller
+// closes the db; closing it twice is harmless, so tests that "restart" may
+// close it early.
+func openDedup(t testing.TB, path string) (*boltstore.Dedup, *bbolt.DB) {
+	t.Helper()
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatalf("open bbolt %s: %v", path, err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	d, err := boltstore.NewDedup(db, 0)
+	if err != nil {
+		t.Fatalf("NewDedup: %v", err)
+	}
+	return d, db
 }
 
 // signed returns a POST to the interactions endpoint signed with priv.

@@ -166,11 +166,17 @@ func wantChat(e env, mode string) bool {
 // returns the loops they need running (Socket Mode, gateway).
 func mountAdapters(ctx context.Context, a *app, mux *http.ServeMux) ([]func(context.Context) error, error) {
 	var loops []func(context.Context) error
-	if a.cfg.Slack.Enabled() {
-		dedup, err := botstore.NewDedup(a.db, time.Hour)
+	// One seen-set in the bbolt file serves both adapters; their keys live
+	// in separate namespaces.
+	var dedup *botstore.Dedup
+	if a.cfg.Slack.Enabled() || a.cfg.Discord.Enabled() {
+		d, err := botstore.NewDedup(a.db, time.Hour)
 		if err != nil {
-			return nil, fmt.Errorf("set up slack dedup store: %w", err)
+			return nil, fmt.Errorf("set up chat dedup store: %w", err)
 		}
+		dedup = d
+	}
+	if a.cfg.Slack.Enabled() {
 		s, err := slackbot.New(a.router, slackbot.Options{
 			SigningSecret: slackbot.Secret(a.cfg.Slack.SigningSecret.Reveal()),
 			BotToken:      slackbot.Secret(a.cfg.Slack.BotToken.Reveal()),
@@ -201,6 +207,7 @@ func mountAdapters(ctx context.Context, a *app, mux *http.ServeMux) ([]func(cont
 			Logger:    a.log.With("platform", "discord"),
 			Suggester: commands.NewSuggester(a.catalog),
 			Metrics:   platformMetrics{a.metrics, "discord"},
+			Dedup:     dedup,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("set up discord: %w", err)
@@ -234,8 +241,11 @@ func (p platformMetrics) InteractionRejected(reason string) { p.m.Rejected(p.pla
 
 func (p platformMetrics) Rejected(reason string) { p.m.Rejected(p.platform, reason) }
 
-// Both chat adapters deliver digests and task progress for the notifier.
+// Both chat adapters deliver digests and task progress for the notifier,
+// and share one bbolt seen-set.
 var (
-	_ notifier.Poster = (*slackbot.Adapter)(nil)
-	_ notifier.Poster = (*discord.Adapter)(nil)
+	_ notifier.Poster  = (*slackbot.Adapter)(nil)
+	_ notifier.Poster  = (*discord.Adapter)(nil)
+	_ slackbot.Deduper = (*botstore.Dedup)(nil)
+	_ discord.Deduper  = (*botstore.Dedup)(nil)
 )
