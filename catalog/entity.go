@@ -5,6 +5,7 @@
 package catalog
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sort"
@@ -154,8 +155,8 @@ type Link struct {
 
 // Relation is a directed edge from the entity that holds it.
 type Relation struct {
-	Type      string `json:"type"`
-	TargetRef string `json:"targetRef"` // canonical lowercase key
+	Type      RelationType `json:"type"`
+	TargetRef string       `json:"targetRef"` // canonical lowercase key
 }
 
 // Origin records the file and document an entity came from.
@@ -270,7 +271,7 @@ func (e *Entity) ProfileField(key string) string {
 func (e *Entity) Annotation(key string) string { return e.Metadata.Annotations.Get(key) }
 
 // RelationTargets returns the targets of the entity's relations of one type.
-func (e *Entity) RelationTargets(typ string) []string {
+func (e *Entity) RelationTargets(typ RelationType) []string {
 	lo, hi := e.relationRange(typ)
 	if lo == hi {
 		return nil
@@ -285,7 +286,7 @@ func (e *Entity) RelationTargets(typ string) []string {
 // relationRange returns the positions of one type's relations, which are
 // sorted by type (Relate sorts them, NewIndex makes sure): a group with
 // thousands of children must not be scanned whole to find its parent.
-func (e *Entity) relationRange(typ string) (int, int) {
+func (e *Entity) relationRange(typ RelationType) (int, int) {
 	rs := e.Relations
 	lo := sort.Search(len(rs), func(i int) bool { return rs[i].Type >= typ })
 	hi := lo
@@ -295,25 +296,90 @@ func (e *Entity) relationRange(typ string) (int, int) {
 	return lo, hi
 }
 
-// Relation types, each listed with its inverse in inverseRelation.
+// RelationType is one of the relation types Backstage's built-in processor
+// emits. It is a byte, not a string: a catalog holds millions of
+// relations. Types order as their names do, so relations sorted by type
+// list the same way whichever is compared; the zero value is no type.
+type RelationType uint8
+
+// Relation types, in the order of their names; each has its inverse in
+// inverseRelation.
 const (
-	RelOwnedBy       = "ownedBy"
-	RelOwnerOf       = "ownerOf"
-	RelPartOf        = "partOf"
-	RelHasPart       = "hasPart"
-	RelDependsOn     = "dependsOn"
-	RelDependencyOf  = "dependencyOf"
-	RelProvidesAPI   = "providesApi"
-	RelAPIProvidedBy = "apiProvidedBy"
-	RelConsumesAPI   = "consumesApi"
-	RelAPIConsumedBy = "apiConsumedBy"
-	RelMemberOf      = "memberOf"
-	RelHasMember     = "hasMember"
-	RelChildOf       = "childOf"
-	RelParentOf      = "parentOf"
+	RelAPIConsumedBy RelationType = iota + 1
+	RelAPIProvidedBy
+	RelChildOf
+	RelConsumesAPI
+	RelDependencyOf
+	RelDependsOn
+	RelHasMember
+	RelHasPart
+	RelMemberOf
+	RelOwnedBy
+	RelOwnerOf
+	RelParentOf
+	RelPartOf
+	RelProvidesAPI
 )
 
-var inverseRelation = map[string]string{
+// relationNames[t] is the name of type t as Backstage writes it.
+var relationNames = [...]string{
+	RelAPIConsumedBy: "apiConsumedBy", RelAPIProvidedBy: "apiProvidedBy",
+	RelChildOf: "childOf", RelConsumesAPI: "consumesApi",
+	RelDependencyOf: "dependencyOf", RelDependsOn: "dependsOn",
+	RelHasMember: "hasMember", RelHasPart: "hasPart",
+	RelMemberOf: "memberOf", RelOwnedBy: "ownedBy", RelOwnerOf: "ownerOf",
+	RelParentOf: "parentOf", RelPartOf: "partOf", RelProvidesAPI: "providesApi",
+}
+
+// RelationTypes lists every relation type in order.
+func RelationTypes() []RelationType {
+	ts := make([]RelationType, 0, len(relationNames)-1)
+	for t := RelAPIConsumedBy; int(t) < len(relationNames); t++ {
+		ts = append(ts, t)
+	}
+	return ts
+}
+
+// String returns the type's name as Backstage writes it, or "" for no
+// type.
+func (t RelationType) String() string {
+	if int(t) < len(relationNames) {
+		return relationNames[t]
+	}
+	return ""
+}
+
+// ParseRelationType returns the type named name, matched exactly as
+// Backstage writes it.
+func ParseRelationType(name string) (RelationType, bool) {
+	for t := RelAPIConsumedBy; int(t) < len(relationNames); t++ {
+		if relationNames[t] == name {
+			return t, true
+		}
+	}
+	return 0, false
+}
+
+// MarshalText writes the type's name, so JSON and YAML show what Backstage
+// shows.
+func (t RelationType) MarshalText() ([]byte, error) {
+	if t == 0 || int(t) >= len(relationNames) {
+		return nil, fmt.Errorf("relation type %d is not one of Backstage's", uint8(t))
+	}
+	return []byte(relationNames[t]), nil
+}
+
+// UnmarshalText reads a type's name.
+func (t *RelationType) UnmarshalText(b []byte) error {
+	v, ok := ParseRelationType(string(b))
+	if !ok {
+		return fmt.Errorf("relation type %q is not one of Backstage's (%s)", b, strings.Join(relationNames[1:], ", "))
+	}
+	*t = v
+	return nil
+}
+
+var inverseRelation = [...]RelationType{
 	RelOwnedBy: RelOwnerOf, RelOwnerOf: RelOwnedBy,
 	RelPartOf: RelHasPart, RelHasPart: RelPartOf,
 	RelDependsOn: RelDependencyOf, RelDependencyOf: RelDependsOn,
@@ -324,15 +390,20 @@ var inverseRelation = map[string]string{
 }
 
 // InverseRelation returns the type Backstage puts on the target of a
-// relation of type typ, or "" for an unknown type.
-func InverseRelation(typ string) string { return inverseRelation[typ] }
+// relation of type typ, or 0 for no type.
+func InverseRelation(typ RelationType) RelationType {
+	if int(typ) < len(inverseRelation) {
+		return inverseRelation[typ]
+	}
+	return 0
+}
 
 func sortRelations(rs []Relation) { slices.SortFunc(rs, compareRelations) }
 
-func compareRelationTypes(a, b Relation) int { return strings.Compare(a.Type, b.Type) }
+func compareRelationTypes(a, b Relation) int { return cmp.Compare(a.Type, b.Type) }
 
 func compareRelations(a, b Relation) int {
-	if c := strings.Compare(a.Type, b.Type); c != 0 {
+	if c := cmp.Compare(a.Type, b.Type); c != 0 {
 		return c
 	}
 	return strings.Compare(a.TargetRef, b.TargetRef)

@@ -156,7 +156,7 @@ func (ix *Index) Resolve(text string) ([]*Entity, error) {
 
 // Related returns the entities that e's relations of one type point to,
 // leaving out targets that are not in the catalog.
-func (ix *Index) Related(e *Entity, typ string) []*Entity {
+func (ix *Index) Related(e *Entity, typ RelationType) []*Entity {
 	lo, hi := e.relationRange(typ)
 	var out []*Entity
 	for _, r := range e.Relations[lo:hi] {

@@ -376,7 +376,7 @@ func TestIndex_Related(t *testing.T) {
 	ix := fixtureIndex(t)
 	svc, _ := ix.Get("component:default/payments-api")
 	tests := []struct {
-		typ  string
+		typ  catalog.RelationType
 		want []string
 	}{
 		{catalog.RelOwnedBy, []string{"group:default/payments"}},
@@ -385,7 +385,7 @@ func TestIndex_Related(t *testing.T) {
 		{catalog.RelDependsOn, nil},
 	}
 	for _, tt := range tests {
-		t.Run(tt.typ, func(t *testing.T) {
+		t.Run(tt.typ.String(), func(t *testing.T) {
 			if got := keysOf(ix.Related(svc, tt.typ)); !slices.Equal(got, tt.want) {
 				t.Errorf("Related(payments-api, %q) = %v, want %v", tt.typ, got, tt.want)
 			}

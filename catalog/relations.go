@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"cmp"
 	"fmt"
 	"runtime"
 	"slices"
@@ -178,7 +179,7 @@ func sortHintedRelations(e *Entity, buf []hintedRelation, byPosition bool) []hin
 		buf = append(buf, hintedRelation{r, e.relTargets[i]})
 	}
 	slices.SortFunc(buf, func(a, b hintedRelation) int {
-		if c := strings.Compare(a.Type, b.Type); c != 0 {
+		if c := cmp.Compare(a.Type, b.Type); c != 0 {
 			return c
 		}
 		if byPosition && a.target >= 0 && b.target >= 0 {

@@ -3,6 +3,7 @@ package catalog_test
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -37,7 +38,7 @@ func entityDoc(kind, name string, spec ...string) string {
 	return fmt.Sprintf("apiVersion: %s\nkind: %s\nmetadata:\n  name: %s%s\nspec:\n  %s\n", av, kind, name, ns, strings.Join(spec, "\n  "))
 }
 
-func rel(typ, target string) catalog.Relation {
+func rel(typ catalog.RelationType, target string) catalog.Relation {
 	return catalog.Relation{Type: typ, TargetRef: target}
 }
 
@@ -294,7 +295,7 @@ func TestRelate_Pairs(t *testing.T) {
 			pairs++
 		}
 		if !slices.IsSortedFunc(e.Relations, func(a, b catalog.Relation) int {
-			return strings.Compare(a.Type+" "+a.TargetRef, b.Type+" "+b.TargetRef)
+			return strings.Compare(a.Type.String()+" "+a.TargetRef, b.Type.String()+" "+b.TargetRef)
 		}) || len(slices.Compact(slices.Clone(e.Relations))) != len(e.Relations) {
 			t.Errorf("%s relations %v are not sorted and unique", e.Key(), e.Relations)
 		}
@@ -305,20 +306,52 @@ func TestRelate_Pairs(t *testing.T) {
 }
 
 func TestInverseRelation(t *testing.T) {
-	for typ, want := range map[string]string{
+	for typ, want := range map[catalog.RelationType]catalog.RelationType{
 		catalog.RelOwnedBy: catalog.RelOwnerOf, catalog.RelPartOf: catalog.RelHasPart,
 		catalog.RelDependsOn: catalog.RelDependencyOf, catalog.RelProvidesAPI: catalog.RelAPIProvidedBy,
 		catalog.RelConsumesAPI: catalog.RelAPIConsumedBy, catalog.RelMemberOf: catalog.RelHasMember,
-		catalog.RelChildOf: catalog.RelParentOf, "unknownRelation": "",
+		catalog.RelChildOf: catalog.RelParentOf, 0: 0, 200: 0,
 	} {
 		if got := catalog.InverseRelation(typ); got != want {
 			t.Errorf("InverseRelation(%q) = %q, want %q", typ, got, want)
 		}
-		if want != "" {
+		if want != 0 {
 			if back := catalog.InverseRelation(want); back != typ {
 				t.Errorf("InverseRelation(%q) = %q, want %q", want, back, typ)
 			}
 		}
+	}
+}
+
+// TestRelationTypes: every type has Backstage's name, reads back from it
+// and from JSON, and types order as their names do, which keeps relations
+// sorted by type in the order they were when types were strings.
+func TestRelationTypes(t *testing.T) {
+	want := []string{"apiConsumedBy", "apiProvidedBy", "childOf", "consumesApi", "dependencyOf", "dependsOn",
+		"hasMember", "hasPart", "memberOf", "ownedBy", "ownerOf", "parentOf", "partOf", "providesApi"}
+	var names []string
+	for _, typ := range catalog.RelationTypes() {
+		names = append(names, typ.String())
+		if back, ok := catalog.ParseRelationType(typ.String()); !ok || back != typ {
+			t.Errorf("ParseRelationType(%q) = %d, %v", typ, back, ok)
+		}
+		if catalog.InverseRelation(catalog.InverseRelation(typ)) != typ {
+			t.Errorf("%s has no inverse", typ)
+		}
+	}
+	if !slices.Equal(names, want) {
+		t.Errorf("relation types %v, want %v", names, want)
+	}
+	b, err := json.Marshal(catalog.Relation{Type: catalog.RelOwnedBy, TargetRef: "group:default/team"})
+	if err != nil || string(b) != `{"type":"ownedBy","targetRef":"group:default/team"}` {
+		t.Errorf("json.Marshal(relation) = %s, %v", b, err)
+	}
+	var r catalog.Relation
+	if err := json.Unmarshal([]byte(`{"type":"OwnedBy","targetRef":"x"}`), &r); err == nil || !strings.Contains(err.Error(), "ownedBy") {
+		t.Errorf("a misspelt type read as %v, %v; want an error listing the types", r, err)
+	}
+	if _, err := json.Marshal(catalog.Relation{}); err == nil {
+		t.Error("a relation with no type marshalled")
 	}
 }
 
@@ -452,7 +485,7 @@ func TestRelate_AcrossWorkers(t *testing.T) {
 	}
 	for i, e := range es {
 		if !slices.IsSortedFunc(e.Relations, func(a, b catalog.Relation) int {
-			return cmp.Or(strings.Compare(a.Type, b.Type), strings.Compare(a.TargetRef, b.TargetRef))
+			return cmp.Or(cmp.Compare(a.Type, b.Type), strings.Compare(a.TargetRef, b.TargetRef))
 		}) {
 			t.Fatalf("%s relations not sorted: %v", e.Key(), e.Relations)
 		}

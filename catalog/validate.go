@@ -87,7 +87,7 @@ type specField struct {
 	// refKind is the kind a ref without one gets; "-" means the kind must
 	// be written out (dependsOn, dependencyOf).
 	refKind  string
-	relation string // relation emitted on the entity holding the field
+	relation RelationType // relation emitted on the entity holding the field
 	// untyped fields are not in the kind's schema, so any value reaches
 	// the processor (Component and Resource dependencyOf).
 	untyped bool

@@ -3,7 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/callboard/callboard/bot"
@@ -138,8 +138,8 @@ func show(ix *catalog.Index, text string) (bot.Reply, error) {
 	if len(e.Metadata.Tags) > 0 {
 		reply.Fields = append(reply.Fields, bot.Field{Name: "Tags", Value: strings.Join(e.Metadata.Tags, ", ")})
 	}
-	byType := map[string][]bot.Item{}
-	var types []string
+	byType := map[catalog.RelationType][]bot.Item{}
+	var types []catalog.RelationType
 	for _, r := range e.Relations {
 		if _, ok := byType[r.Type]; !ok {
 			types = append(types, r.Type)
@@ -150,9 +150,9 @@ func show(ix *catalog.Index, text string) (bot.Reply, error) {
 		}
 		byType[r.Type] = append(byType[r.Type], it)
 	}
-	sort.Strings(types)
+	slices.Sort(types) // types order as their names do
 	for _, t := range types {
-		reply.Sections = append(reply.Sections, listSection(t, byType[t], ""))
+		reply.Sections = append(reply.Sections, listSection(t.String(), byType[t], ""))
 	}
 	if u := repoURL(e); u != "" {
 		reply.Links = append(reply.Links, bot.Link{Text: "Repository", URL: u})
@@ -255,7 +255,7 @@ const (
 func neighbours(ix *catalog.Index, e *catalog.Entity, d direction) ([]*catalog.Entity, []string) {
 	var out []*catalog.Entity
 	var via []string
-	add := func(rel, label string) {
+	add := func(rel catalog.RelationType, label string) {
 		for _, t := range ix.Related(e, rel) {
 			out = append(out, t)
 			via = append(via, label)

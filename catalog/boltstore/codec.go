@@ -78,16 +78,17 @@ func (x *targetIndex) position(e *catalog.Entity, i int) (int32, bool) {
 	return p, ok
 }
 
-// relationTypes are the relation types stored as one byte. The order is
-// part of the schema: append only.
-var relationTypes = []string{
+// relationTypes are the relation types stored as one byte, code i+1 for
+// relationTypes[i]. The order is part of the schema: append only. Code 0
+// is followed by the type's name.
+var relationTypes = []catalog.RelationType{
 	catalog.RelOwnedBy, catalog.RelOwnerOf, catalog.RelPartOf, catalog.RelHasPart,
 	catalog.RelDependsOn, catalog.RelDependencyOf, catalog.RelProvidesAPI, catalog.RelAPIProvidedBy,
 	catalog.RelConsumesAPI, catalog.RelAPIConsumedBy, catalog.RelMemberOf, catalog.RelHasMember,
 	catalog.RelChildOf, catalog.RelParentOf,
 }
 
-func relationTypeCode(t string) byte {
+func relationTypeCode(t catalog.RelationType) byte {
 	for i, rt := range relationTypes {
 		if rt == t {
 			return byte(i + 1)
@@ -195,7 +196,7 @@ func appendRecord(b []byte, e *catalog.Entity, targets *targetIndex) ([]byte, in
 		code := relationTypeCode(r.Type)
 		c.b = append(c.b, code)
 		if code == 0 {
-			c.str(r.Type)
+			c.str(r.Type.String())
 		}
 		if pos, ok := targets.position(e, i); ok {
 			c.uvarint(uint64(pos) << 1)
@@ -351,7 +352,12 @@ func (d *decoder) relations() []catalog.Relation {
 	for range n {
 		var r catalog.Relation
 		if code := d.byte(); code == 0 {
-			r.Type = d.str()
+			name := d.str()
+			t, ok := catalog.ParseRelationType(name)
+			if !ok {
+				d.fail("relation type %q", name)
+			}
+			r.Type = t
 		} else if int(code) <= len(relationTypes) {
 			r.Type = relationTypes[code-1]
 		} else {
