@@ -96,7 +96,7 @@ func testConformance(t *testing.T, dir string) {
 			}
 		}
 		for _, e := range res.Entities {
-			if v, ok := want[e.Origin.Doc]; !ok || !v.Valid {
+			if v, ok := want[int(e.Origin.Doc)]; !ok || !v.Valid {
 				t.Errorf("%s doc %d: entity %s returned, but Backstage accepts no entity there", file, e.Origin.Doc, e.Ref())
 			}
 		}

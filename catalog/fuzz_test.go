@@ -54,7 +54,7 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		for _, e := range res.Entities {
-			if e.Origin.Doc < 0 || e.Origin.Doc >= res.Docs || slices.Contains(res.Invalid, e.Origin.Doc) {
+			if e.Origin.Doc < 0 || int(e.Origin.Doc) >= res.Docs || slices.Contains(res.Invalid, int(e.Origin.Doc)) {
 				t.Fatalf("entity %s from document %d (of %d; invalid %v)", e.Ref(), e.Origin.Doc, res.Docs, res.Invalid)
 			}
 			if e.Origin.File != file || e.Origin.Line < 1 {

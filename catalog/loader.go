@@ -207,7 +207,7 @@ func (l *Loader) Load(ctx context.Context, prev *Snapshot) (*LoadResult, error) 
 	for _, e := range conflicts {
 		first := owners[e.Key()]
 		res.Problems = append(res.Problems, Problem{
-			File: e.Origin.File, Doc: e.Origin.Doc, Line: e.Origin.Line, Column: 1,
+			File: e.Origin.File, Doc: int(e.Origin.Doc), Line: int(e.Origin.Line), Column: 1,
 			Severity: SeverityError, Kind: e.Kind, Name: e.Metadata.Name, Field: "metadata.name",
 			Code: CodeConflict,
 			Message: fmt.Sprintf("conflicting entity: %s is already defined in %s:%d, which keeps it; rename one of them",
@@ -324,7 +324,7 @@ func keepLastGood(f *loadedFile, prev []*Entity) {
 		}
 		f.entities = append(f.entities, e)
 		f.problems = append(f.problems, Problem{
-			File: f.item.display, Doc: e.Origin.Doc, Line: e.Origin.Line, Column: 1,
+			File: f.item.display, Doc: int(e.Origin.Doc), Line: int(e.Origin.Line), Column: 1,
 			Severity: SeverityWarning, Kind: e.Kind, Name: e.Metadata.Name,
 			Message: "kept the last good version of this entity until the errors in this file are fixed",
 		})
@@ -339,7 +339,7 @@ func (l *Loader) missing(it loadItem, err error) Problem {
 	p := Problem{File: it.display, Doc: -1, Severity: sev, Code: CodeLocation, Message: fmt.Sprintf("cannot read: %v", unwrapPathError(err))}
 	if it.from != nil {
 		p = Problem{
-			File: it.from.Origin.File, Doc: it.from.Origin.Doc, Line: it.from.Origin.Line, Column: 1,
+			File: it.from.Origin.File, Doc: int(it.from.Origin.Doc), Line: int(it.from.Origin.Line), Column: 1,
 			Severity: sev, Kind: it.from.Kind, Name: it.from.Metadata.Name, Field: it.field, Code: CodeLocation,
 			Message: fmt.Sprintf("location target %s does not exist (set spec.presence: optional if that is expected)", it.display),
 		}
@@ -608,7 +608,7 @@ func (l *Loader) locationTargets(f *loadedFile, e *Entity) ([]loadItem, Problems
 	var out []loadItem
 	var probs Problems
 	locProblem := func(field, msg string) Problem {
-		return atField(Problem{File: e.Origin.File, Doc: e.Origin.Doc, Line: e.Origin.Line, Column: 1,
+		return atField(Problem{File: e.Origin.File, Doc: int(e.Origin.Doc), Line: int(e.Origin.Line), Column: 1,
 			Severity: SeverityError, Kind: e.Kind, Name: e.Metadata.Name, Field: field, Code: CodeLocation, Message: msg}, e, f.item.abs)
 	}
 	for i, t := range targets {
@@ -644,7 +644,10 @@ func (l *Loader) locationTargets(f *loadedFile, e *Entity) ([]loadItem, Problems
 				// Matches are below the Location's folder: their relative
 				// path is a suffix, and Rel and Join per match (100,000
 				// for a large organisation) are not needed.
-				if rel, ok := strings.CutPrefix(m.path, fromDir+string(filepath.Separator)); ok && fromDir != string(filepath.Separator) && displayDir != "." {
+				if displayDir == fromDir {
+					// Named by absolute path: one string for both.
+					it.display = m.path
+				} else if rel, ok := strings.CutPrefix(m.path, fromDir+string(filepath.Separator)); ok && fromDir != string(filepath.Separator) && displayDir != "." {
 					it.display = displayDir + string(filepath.Separator) + rel
 				} else {
 					it.display = filepath.Join(displayDir, mustRel(fromDir, m.path))
@@ -703,7 +706,7 @@ func cycleWarnings(files []*loadedFile) Problems {
 			case walking:
 				e := it.from
 				probs = append(probs, atField(Problem{
-					File: e.Origin.File, Doc: e.Origin.Doc, Line: e.Origin.Line, Column: 1,
+					File: e.Origin.File, Doc: int(e.Origin.Doc), Line: int(e.Origin.Line), Column: 1,
 					Severity: SeverityWarning, Kind: e.Kind, Name: e.Metadata.Name, Field: it.field, Code: CodeLocation,
 					Message: fmt.Sprintf("location cycle: target %s leads back to a Location that leads here; each file is read once", it.display),
 				}, e, it.fromFile))

@@ -68,7 +68,7 @@ func parse(file string, data []byte, opts ParseOptions) ParseResult {
 			stoppedAt = i
 		}
 		if e != nil {
-			e.Origin = Origin{File: file, Doc: i, Line: p.rootLine}
+			e.Origin = Origin{File: file, Doc: int32(i), Line: int32(p.rootLine)}
 			res.Entities = append(res.Entities, e)
 		}
 		if p.errors > 0 {

@@ -52,7 +52,7 @@ func TestParse_Documents(t *testing.T) {
 			}
 			var got []int
 			for _, e := range res.Entities {
-				got = append(got, e.Origin.Doc)
+				got = append(got, int(e.Origin.Doc))
 			}
 			if !slices.Equal(got, tt.entities) {
 				t.Errorf("entities from documents %v, want %v", got, tt.entities)

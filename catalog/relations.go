@@ -226,14 +226,14 @@ func refCount(e *Entity) int {
 }
 
 func danglingWarning(e *Entity, at specRef, raw string, ref Ref) Problem {
-	line, col := e.Origin.Line, 1
+	line, col := int(e.Origin.Line), 1
 	if p, ok := e.refPosition(at); ok {
 		line, col = p.line, p.col
 	}
 	field := at.String()
 	what := strings.ToLower(ref.Kind)
 	return Problem{
-		File: e.Origin.File, Doc: e.Origin.Doc, Line: line, Column: col,
+		File: e.Origin.File, Doc: int(e.Origin.Doc), Line: line, Column: col,
 		Severity: SeverityWarning, Kind: e.Kind, Name: e.Metadata.Name, Field: field, Code: CodeDangling,
 		Message: fmt.Sprintf("%s %q refers to %s %s, which is not in the catalog", field, raw, what, ref.Short()),
 	}

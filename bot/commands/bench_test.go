@@ -22,7 +22,7 @@ func syntheticCatalog(n int) *catalog.Catalog {
 			APIVersion: "backstage.io/v1alpha1", Kind: kind,
 			Metadata: catalog.Metadata{Name: name, Namespace: "default", Title: name, Description: "The " + name + " of Acme.", Annotations: catalog.KeyValuesOf(ann), Tags: []string{"go"}},
 			Spec:     catalog.MustSpec(spec),
-			Origin:   catalog.Origin{File: "synthetic.yaml", Line: len(es) + 1},
+			Origin:   catalog.Origin{File: "synthetic.yaml", Line: int32(len(es) + 1)},
 		})
 	}
 	teams := n / 40

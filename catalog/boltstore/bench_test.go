@@ -102,7 +102,7 @@ func syntheticSnapshot(n int) *catalog.Snapshot {
 				{Type: catalog.RelOwnedBy, TargetRef: fmt.Sprintf("group:default/team-%d", r.IntN(n/40+1))},
 				{Type: catalog.RelPartOf, TargetRef: fmt.Sprintf("system:default/system-%d", r.IntN(n/100+1))},
 			},
-			Origin: catalog.Origin{File: file, Doc: i % 3, Line: 1 + 40*(i%3)},
+			Origin: catalog.Origin{File: file, Doc: int32(i % 3), Line: int32(1 + 40*(i%3))},
 		}
 		if i%7 == 0 {
 			e.Metadata.Labels = catalog.KeyValues{{Key: "tier", Value: "1"}}

@@ -282,6 +282,16 @@ func (d *decoder) varint() int64 {
 	return x
 }
 
+// int32 reads a varint that must fit in 32 bits.
+func (d *decoder) int32() int32 {
+	x := d.varint()
+	if x != int64(int32(x)) {
+		d.fail("number %d out of range", x)
+		return 0
+	}
+	return int32(x)
+}
+
 // count reads a length and checks it cannot exceed what is left, so a
 // corrupt value never makes a huge allocation.
 func (d *decoder) count() int {
@@ -421,7 +431,7 @@ func (d *decoder) decode(key, value []byte) (*catalog.Entity, error) {
 	}
 	e.Spec = spec
 	e.Relations = d.relations()
-	e.Origin = catalog.Origin{File: d.str(), Doc: int(d.varint()), Line: int(d.varint())}
+	e.Origin = catalog.Origin{File: d.str(), Doc: d.int32(), Line: d.int32()}
 	if d.err != nil {
 		return nil, d.err
 	}
