@@ -40,6 +40,12 @@ type blockDecoder struct {
 	lines []blockLine
 	next  int // the first line not yet consumed
 	sc    *scratch
+	depth int // mappings open
+	// inSpec is set while the root's spec is read. The parser copies the
+	// spec into the entity's encoded Spec and keeps none of its scalars,
+	// so they go to short-lived slabs (see scratch.keepBriefly), not the
+	// slabs entities keep.
+	inSpec bool
 }
 
 // declined is no error anyone sees: it unwinds the decoder when the text
@@ -91,6 +97,9 @@ func decline() { panic(declined{}) }
 func (d *blockDecoder) str(a, b int) string {
 	const maxInterned = 40
 	t := d.text[a:b]
+	if d.inSpec {
+		return d.sc.keepBriefly(t)
+	}
 	if len(t) > maxInterned {
 		return d.sc.keep(t)
 	}
@@ -279,6 +288,8 @@ func isIndicator(c byte) bool {
 // mapping reads a block mapping whose first key starts at offset at of
 // line li, indented by m.
 func (d *blockDecoder) mapping(li, at, m int) *yaml.Node {
+	d.depth++
+	defer func() { d.depth-- }()
 	n := d.node(yaml.MappingNode, 0, "!!map", "", li, at)
 	base := len(d.sc.stack)
 	t := d.text
@@ -289,7 +300,12 @@ func (d *blockDecoder) mapping(li, at, m int) *yaml.Node {
 		}
 		key := d.node(yaml.ScalarNode, 0, "", d.str(at, colon), li, at)
 		d.sc.stack = append(d.sc.stack, key)
+		spec := d.depth == 1 && key.Value == "spec"
+		d.inSpec = d.inSpec || spec
 		val := d.value(li, colon+1, m)
+		if spec {
+			d.inSpec = false
+		}
 		d.sc.stack = append(d.sc.stack, val)
 
 		var more bool

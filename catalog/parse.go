@@ -90,8 +90,9 @@ type scratch struct {
 	stack               []*yaml.Node
 	interned            *[internSlots]string // see blockDecoder.str
 	internSeed          maphash.Seed
-	slab                strings.Builder // see keep
-	specBuf             []byte          // see specOf
+	slab                slab   // see keep
+	briefSlab           slab   // see keepBriefly
+	specBuf             []byte // see specOf
 	specPairs           []specPair
 	pairs               []KeyValue // see stringMap
 	refPos              []refPos   // docParser.refPos, reused
@@ -110,20 +111,31 @@ var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 // a slab once but every separately allocated string one by one. A string
 // keeps its whole slab alive, so slabs are small enough that entities
 // replaced by a re-sync cannot pin much.
-func (sc *scratch) keep(t []byte) string {
-	const slabSize, maxInSlab = 8 << 10, 512
+func (sc *scratch) keep(t []byte) string { return sc.slab.keep(t) }
+
+// keepBriefly is keep for strings nothing keeps past the document: they
+// go to slabs of their own, so the slabs entities keep hold only what they
+// use.
+func (sc *scratch) keepBriefly(t []byte) string { return sc.briefSlab.keep(t) }
+
+// slab copies short strings into 8 KiB blocks. A block is never written
+// twice (a strings.Builder never changes bytes it has written), so a
+// string handed out stays what it was for as long as anything holds it.
+type slab struct{ b strings.Builder }
+
+func (s *slab) keep(t []byte) string {
+	const size, maxInSlab = 8 << 10, 512
 	if len(t) > maxInSlab {
 		return string(t)
 	}
-	if sc.slab.Cap()-sc.slab.Len() < len(t) {
-		// Strings already handed out keep the old slab; a strings.Builder
-		// never changes bytes it has written.
-		sc.slab = strings.Builder{}
-		sc.slab.Grow(slabSize)
+	if s.b.Cap()-s.b.Len() < len(t) {
+		// Strings already handed out keep the old block.
+		s.b = strings.Builder{}
+		s.b.Grow(size)
 	}
-	start := sc.slab.Len()
-	sc.slab.Write(t)
-	return sc.slab.String()[start:]
+	start := s.b.Len()
+	s.b.Write(t)
+	return s.b.String()[start:]
 }
 
 // docOutcome tells parse how a document affects the ones after it.
