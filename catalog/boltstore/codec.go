@@ -16,8 +16,12 @@ import (
 // one string holding its stored key and value, with every field a
 // substring of it.
 //
-// A record is the entity's key (the bbolt key) followed by the value. In
-// the value, counts are uvarints and a string is a uvarint x: when x is
+// The bbolt key of an entity is its position among the snapshot's entities
+// in key order, 4 bytes big-endian: bbolt compares keys on every put, and
+// the entities' own keys are 35 bytes that differ late. The value is the
+// length of the entity's key as a uvarint, then the record: the entity's
+// key followed by the fields. In the record, counts are uvarints and a
+// string is a uvarint x: when x is
 // even, x/2 bytes follow; when odd, the string is x/2 bytes already in the
 // record, at the offset (from the record's start) in the uvarint that
 // follows. Such references spell the name and namespace out of the key,
@@ -142,13 +146,15 @@ func (c *encoder) keyValues(kv catalog.KeyValues) {
 	}
 }
 
-// appendRecord appends e's key and encoded value to b and returns b and
-// where the value starts.
-func appendRecord(b []byte, e *catalog.Entity, targets *targetIndex) ([]byte, int) {
-	c := encoder{b: b, start: len(b), targets: targets}
+// appendRecord appends the bbolt key and value of e, the entity at
+// position pos, to b and returns b and where the value starts.
+func appendRecord(b []byte, e *catalog.Entity, pos uint32, targets *targetIndex) ([]byte, int) {
+	b = binary.BigEndian.AppendUint32(b, pos)
+	mid := len(b)
 	key := e.Key()
+	b = binary.AppendUvarint(b, uint64(len(key)))
+	c := encoder{b: b, start: len(b), targets: targets}
 	c.b = append(c.b, key...)
-	mid := len(c.b)
 	c.str(e.APIVersion)
 	c.str(e.Kind)
 	// The key is kind:namespace/name in lower case.
@@ -400,12 +406,12 @@ func (d *decoder) byte() byte {
 // decode decodes one record: the key and value, copied once into a
 // string that every decoded string shares. Relation targets inside the
 // snapshot stay empty until resolve.
-func (d *decoder) decode(key, value []byte) (*catalog.Entity, error) {
-	var sb strings.Builder
-	sb.Grow(len(key) + len(value))
-	sb.Write(key)
-	sb.Write(value)
-	d.s, d.pos, d.err = sb.String(), len(key), nil
+func (d *decoder) decode(value []byte) (*catalog.Entity, error) {
+	keyLen, n := binary.Uvarint(value)
+	if n <= 0 || keyLen == 0 || keyLen > uint64(len(value)-n) {
+		return nil, fmt.Errorf("%w: no key", errCorrupt)
+	}
+	d.s, d.pos, d.err = string(value[n:]), int(keyLen), nil
 	e := &catalog.Entity{APIVersion: d.str(), Kind: d.str()}
 	e.Metadata.Name = d.str()
 	e.Metadata.Namespace = d.str()
@@ -438,7 +444,7 @@ func (d *decoder) decode(key, value []byte) (*catalog.Entity, error) {
 	if d.pos != len(d.s) {
 		return nil, fmt.Errorf("%w: %d trailing bytes", errCorrupt, len(d.s)-d.pos)
 	}
-	if err := e.UseStoredKey(d.s[:len(key)]); err != nil {
+	if err := e.UseStoredKey(d.s[:keyLen]); err != nil {
 		return nil, fmt.Errorf("%w: %w", errCorrupt, err)
 	}
 	return e, nil

@@ -3,6 +3,7 @@ package boltstore
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"reflect"
 	"slices"
@@ -58,7 +59,7 @@ func codecEntities() []*catalog.Entity {
 func encodeAll(es []*catalog.Entity) []kv {
 	es = slices.Clone(es)
 	slices.SortFunc(es, compareKeys)
-	return encodeEntities(es, newTargetIndex(es), &bufferPool{}).kvs
+	return encodeEntities(es, 0, newTargetIndex(es), &bufferPool{}).kvs
 }
 
 // withStoredKeys gives entities their keys as decoding does, so that they
@@ -100,9 +101,9 @@ func TestCodec_RoundTrip(t *testing.T) {
 // The stored value spells out none of what it can refer to.
 func TestCodec_References(t *testing.T) {
 	kvs := encodeAll(codecEntities())
-	v := kvs[0].value // component:default/payments-api sorts first
-	if !bytes.HasPrefix(kvs[0].key, []byte("component:")) {
-		t.Fatalf("first key %s", kvs[0].key)
+	key, v := splitRecord(t, kvs[0]) // component:default/payments-api sorts first
+	if !bytes.Equal(kvs[0].key, []byte{0, 0, 0, 0}) || !bytes.HasPrefix(key, []byte("component:")) {
+		t.Fatalf("first record %x has key %s", kvs[0].key, key)
 	}
 	if n := bytes.Count(v, []byte(codecFile)); n != 1 {
 		t.Errorf("origin file spelled out %d times, want once (in managed-by-location)", n)
@@ -118,20 +119,45 @@ func TestCodec_References(t *testing.T) {
 	}
 }
 
+// splitRecord returns a stored value's entity key and the fields after it.
+func splitRecord(t *testing.T, r kv) (key, fields []byte) {
+	t.Helper()
+	n, w := binary.Uvarint(r.value)
+	if w <= 0 || n > uint64(len(r.value)-w) {
+		t.Fatalf("record %x: no key length", r.key)
+	}
+	return r.value[w : w+int(n)], r.value[w+int(n):]
+}
+
 func TestCodec_Corrupt(t *testing.T) {
 	kvs := encodeAll(codecEntities())
-	key, value := kvs[0].key, kvs[0].value
+	value := kvs[0].value
 	var d decoder
 	for n := 0; n < len(value); n++ {
-		if _, err := d.decode(key, value[:n]); !errors.Is(err, errCorrupt) {
+		if _, err := d.decode(value[:n]); !errors.Is(err, errCorrupt) {
 			t.Fatalf("decode(first %d of %d bytes) = %v, want errCorrupt", n, len(value), err)
 		}
 	}
-	if _, err := d.decode(key, append(slices.Clip(value), 0)); !errors.Is(err, errCorrupt) {
+	if _, err := d.decode(append(slices.Clip(value), 0)); !errors.Is(err, errCorrupt) {
 		t.Errorf("trailing byte accepted: %v", err)
 	}
-	if _, err := d.decode([]byte("component:default/other"), value); !errors.Is(err, errCorrupt) {
-		t.Errorf("a value under another entity's key accepted: %v", err)
+	// The key in the record must be the entity's. (The name is a
+	// reference into the key, so change the kind, which is spelled out.)
+	key, _ := splitRecord(t, kvs[0])
+	other := bytes.Replace(slices.Clone(value), key, []byte("resourcex:default/payments-api"), 1)
+	if _, err := d.decode(other); !errors.Is(err, errCorrupt) {
+		t.Errorf("a record under another entity's key accepted: %v", err)
+	}
+	// Records must be at positions 0, 1, 2... in key order: relations
+	// name their targets by position.
+	for name, raw := range map[string][]kv{
+		"a record at position 1 of 1":  {{[]byte{0, 0, 0, 1}, kvs[0].value}},
+		"a short position":             {{[]byte{0, 0, 0}, kvs[0].value}},
+		"two records out of key order": {{kvs[0].key, kvs[1].value}, {kvs[1].key, kvs[0].value}},
+	} {
+		if _, err := decodeEntities(context.Background(), raw); !errors.Is(err, errCorrupt) {
+			t.Errorf("%s accepted: %v", name, err)
+		}
 	}
 	// A relation type spelled out must be one of Backstage's.
 	unknown := codecEntities()[:1]
@@ -140,14 +166,14 @@ func TestCodec_Corrupt(t *testing.T) {
 		t.Errorf("a relation with no type accepted: %v", err)
 	}
 	// A reference may only point at bytes before it.
-	ahead := []byte{2 << 1, 'x', 'y', 1<<1 | 1, 50}
-	if _, err := d.decode([]byte("k"), ahead); !errors.Is(err, errCorrupt) {
+	ahead := []byte{1, 'k', 2 << 1, 'x', 'y', 1<<1 | 1, 50}
+	if _, err := d.decode(ahead); !errors.Is(err, errCorrupt) {
 		t.Errorf("a reference past its own position accepted: %v", err)
 	}
 	// A relation target position past the snapshot's end.
 	es := codecEntities()[:1]
 	six := &targetIndex{keys: []string{"a", "b", "c", "d", "e", "group:default/payments"}}
-	bad := encodeEntities(es, six, &bufferPool{}).kvs
+	bad := encodeEntities(es, 0, six, &bufferPool{}).kvs
 	if _, err := decodeEntities(context.Background(), bad); !errors.Is(err, errCorrupt) {
 		t.Errorf("a relation to position 5 of 1 accepted: %v", err)
 	}
@@ -158,12 +184,12 @@ func TestCodec_Corrupt(t *testing.T) {
 func FuzzDecodeEntity(f *testing.F) {
 	kvs := encodeAll(codecEntities())
 	for _, r := range kvs {
-		f.Add(r.key, r.value)
+		f.Add(r.value)
 	}
-	f.Add([]byte("k"), []byte{})
-	f.Add([]byte("k"), []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
-	f.Fuzz(func(t *testing.T, key, value []byte) {
-		es, err := decodeEntities(context.Background(), []kv{{key, value}})
+	f.Add([]byte{})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
+	f.Fuzz(func(t *testing.T, value []byte) {
+		es, err := decodeEntities(context.Background(), []kv{{[]byte{0, 0, 0, 0}, value}})
 		if err != nil {
 			return
 		}
@@ -223,8 +249,9 @@ func TestCodec_TargetHints(t *testing.T) {
 	es := build()
 	catalog.Relate(es)
 	for _, r := range encodeAll(es) {
-		if bytes.Contains(r.value, []byte("component:default/")) {
-			t.Errorf("%s spells out a target inside the snapshot", r.key)
+		key, fields := splitRecord(t, r)
+		if bytes.Contains(fields, []byte("component:default/")) {
+			t.Errorf("%s spells out a target inside the snapshot", key)
 		}
 	}
 }

@@ -23,7 +23,7 @@ import (
 
 // SchemaVersion is the layout of the buckets below. A file with another
 // version is treated as empty and rebuilt from the sources on the next sync.
-const SchemaVersion = 6
+const SchemaVersion = 7
 
 // Layout: catalog.meta names the current generation; each generation is a
 // bucket "catalog.snap.<n>" holding the buckets entities, problems and
@@ -150,7 +150,7 @@ func (s *Store) save(ctx context.Context, snap *catalog.Snapshot) error {
 	next := make(chan encodedChunk, 1) // a send never blocks: no goroutine is left behind
 	targets := newTargetIndex(ents)
 	free := &bufferPool{}
-	encode := func(lo int) { next <- encodeEntities(ents[lo:min(lo+s.chunk, len(ents))], targets, free) }
+	encode := func(lo int) { next <- encodeEntities(ents[lo:min(lo+s.chunk, len(ents))], lo, targets, free) }
 	if len(ents) > 0 {
 		go encode(0)
 	}
@@ -282,9 +282,10 @@ func (p *bufferPool) put(bufs [][]byte) {
 	p.bufs = append(p.bufs, bufs...)
 }
 
-// encodeEntities marshals entities in parallel into buffers taken from
-// free; targets numbers the snapshot's entities (see the codec).
-func encodeEntities(es []*catalog.Entity, targets *targetIndex, free *bufferPool) encodedChunk {
+// encodeEntities marshals entities, the first at position base of the
+// snapshot, in parallel into buffers taken from free; targets numbers the
+// snapshot's entities (see the codec).
+func encodeEntities(es []*catalog.Entity, base int, targets *targetIndex, free *bufferPool) encodedChunk {
 	out := make([]kv, len(es))
 	workers := runtime.GOMAXPROCS(0)
 	var wg sync.WaitGroup
@@ -313,7 +314,7 @@ func encodeEntities(es []*catalog.Entity, targets *targetIndex, free *bufferPool
 				// A record longer than what is left grows buf into a new
 				// array; the records already in the old one keep it alive
 				// until the commit, after which it is garbage, not reused.
-				buf, mid = appendRecord(buf, es[i], targets)
+				buf, mid = appendRecord(buf, es[i], uint32(base+i), targets)
 				out[i] = kv{key: buf[start:mid:mid], value: buf[mid:len(buf):len(buf)]}
 			}
 			mine = append(mine, buf)
@@ -428,17 +429,31 @@ func decodeEntities(ctx context.Context, raw []kv) ([]*catalog.Entity, error) {
 			if i%4096 == 0 && ctx.Err() != nil {
 				return ctx.Err()
 			}
-			e, err := d.decode(raw[i].key, raw[i].value)
+			// Relations name targets by position: records must be at
+			// positions 0, 1, 2... in key order.
+			if k := raw[i].key; len(k) != 4 || binary.BigEndian.Uint32(k) != uint32(i) {
+				return fmt.Errorf("decode stored entity %d: %w: stored under key %x", i, errCorrupt, k)
+			}
+			e, err := d.decode(raw[i].value)
 			if err != nil {
-				return fmt.Errorf("decode stored entity %q: %w", raw[i].key, err)
+				return fmt.Errorf("decode stored entity %d: %w", i, err)
 			}
 			out[i], keys[i] = e, e.Key()
+			if i > lo && keys[i-1] >= keys[i] {
+				return fmt.Errorf("decode stored entity %d: %w: %q follows %q", i, errCorrupt, keys[i], keys[i-1])
+			}
 		}
 		targets[w] = d.targets
 		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	// Each worker checked the order within its run; the runs' ends meet here.
+	for w := 1; w < workers; w++ {
+		if at := w * chunk; at < len(keys) && keys[at-1] >= keys[at] {
+			return nil, fmt.Errorf("decode stored entity %d: %w: %q follows %q", at, errCorrupt, keys[at], keys[at-1])
+		}
 	}
 	err = run(func(w, lo, hi int) error { return resolve(out[lo:hi], keys, targets[w]) })
 	if err != nil {
