@@ -526,6 +526,17 @@ func TestLoader_Load_MissingTargets(t *testing.T) {
 			wantLine:  8,
 		},
 		{
+			name:      "required glob whose folders hold no such file is an error",
+			location:  locationYAML("root", "targets:", "  - ./present.yaml", "  - ./missing-files/*/catalog-info.yaml"),
+			want:      catalog.SeverityError,
+			wantField: "spec.targets[1]",
+			wantLine:  8,
+		},
+		{
+			name:     "optional glob whose folders hold no such file is silent",
+			location: locationYAML("root", "presence: optional", "targets: [./present.yaml, ./missing-files/*/catalog-info.yaml]"),
+		},
+		{
 			name:     "optional target is silent",
 			location: locationYAML("root", "target: ./missing.yaml", "presence: optional"),
 		},
@@ -554,6 +565,10 @@ func TestLoader_Load_MissingTargets(t *testing.T) {
 			dir := writeTree(t, t.TempDir(), map[string]string{
 				locFile:        tt.location,
 				"present.yaml": componentYAML("present", "team"),
+				// Folders a glob's * matches, none with the file it names:
+				// one is empty, one has a folder by that name.
+				"missing-files/a/README.md":               "# a",
+				"missing-files/b/catalog-info.yaml/notes": "not a descriptor",
 			})
 			l := &catalog.Loader{Roots: []string{filepath.Join(dir, locFile)}, MissingTargetsAreWarnings: tt.asWarning}
 			res := load(t, l, nil)
@@ -578,6 +593,45 @@ func TestLoader_Load_MissingTargets(t *testing.T) {
 				t.Errorf("Load() problem message = %q, want it to name the missing target", p.Message)
 			}
 		})
+	}
+}
+
+// TestLoader_Load_GlobMatchesOnlyFiles: a glob matches the files it names
+// and nothing else, whether its matches are stat'ed first (a sync after
+// another) or found out by reading them (a first sync).
+func TestLoader_Load_GlobMatchesOnlyFiles(t *testing.T) {
+	dir := writeTree(t, t.TempDir(), map[string]string{
+		"catalog-info.yaml":              locationYAML("root", "targets: [./svc/*/catalog-info.yaml, ./org/*.yaml]"),
+		"svc/a/catalog-info.yaml":        componentYAML("a", "team"),
+		"svc/b/README.md":                "# no descriptor here",
+		"svc/c/catalog-info.yaml/readme": "a folder named like the file",
+		"svc/d/catalog-info.yaml":        componentYAML("d", "team"),
+		"org/team.yaml":                  "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: team\nspec:\n  type: team\n  children: []\n",
+		"org/sub/ignored.yaml":           componentYAML("ignored", "team"),
+	})
+	l := &catalog.Loader{Roots: []string{filepath.Join(dir, "catalog-info.yaml")}}
+	first := load(t, l, nil)
+	noProblems(t, first.Problems)
+	want := []string{"component:default/a", "component:default/d", "group:default/team", "location:default/root"}
+	if got := entityKeys(first.Entities); !slices.Equal(got, want) {
+		t.Fatalf("first load: entities %v, want %v", got, want)
+	}
+	var files []string
+	for _, f := range first.Files {
+		files = append(files, filepath.ToSlash(strings.TrimPrefix(f.Path, dir)))
+	}
+	slices.Sort(files)
+	if wantFiles := []string{"/catalog-info.yaml", "/org/team.yaml", "/svc/a/catalog-info.yaml", "/svc/d/catalog-info.yaml"}; !slices.Equal(files, wantFiles) {
+		t.Errorf("first load: files %v, want %v", files, wantFiles)
+	}
+	prev := &catalog.Snapshot{Entities: first.Entities, Problems: first.Problems, Files: first.Files, Sources: l.Roots}
+	again := load(t, l, prev)
+	noProblems(t, again.Problems)
+	if got := entityKeys(again.Entities); !slices.Equal(got, want) {
+		t.Errorf("second load: entities %v, want %v", got, want)
+	}
+	if again.Parsed != 0 || again.Reused != len(first.Files) {
+		t.Errorf("second load parsed %d and reused %d files, want 0 and %d", again.Parsed, again.Reused, len(first.Files))
 	}
 }
 

@@ -1,9 +1,13 @@
 package catalog
 
 import (
+	"errors"
 	"io"
 	"os"
 )
+
+// errNotRegular is the error of reading a file that is not a regular file.
+var errNotRegular = errors.New("not a regular file")
 
 // fileStat is what the loader records of a file it read.
 type fileStat struct {

@@ -12,6 +12,10 @@ import (
 // descriptors took 10 µs and 4 allocations each that way, 7.7 µs and 1
 // allocation this way, and a large catalog is 100,000 files and more.
 
+// openChecks: openStat neither blocks on nor reads anything but a regular
+// file, so a glob's matches need no stat before they are read.
+const openChecks = true
+
 // rawFile is an open file descriptor.
 type rawFile int
 
@@ -19,7 +23,9 @@ func openStat(path string) (rawFile, fileStat, error) {
 	var fd int
 	var err error
 	for {
-		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		// O_NONBLOCK: opening a FIFO must not wait for a writer; it is
+		// refused below as any file that is not regular.
+		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
 		if err != syscall.EINTR {
 			break
 		}
@@ -32,9 +38,14 @@ func openStat(path string) (rawFile, fileStat, error) {
 		syscall.Close(fd)
 		return -1, fileStat{}, &os.PathError{Op: "stat", Path: path, Err: err}
 	}
-	if st.Mode&syscall.S_IFMT == syscall.S_IFDIR {
+	switch st.Mode & syscall.S_IFMT {
+	case syscall.S_IFREG:
+	case syscall.S_IFDIR:
 		syscall.Close(fd)
 		return -1, fileStat{}, &os.PathError{Op: "read", Path: path, Err: syscall.EISDIR}
+	default:
+		syscall.Close(fd)
+		return -1, fileStat{}, &os.PathError{Op: "read", Path: path, Err: errNotRegular}
 	}
 	return rawFile(fd), fileStat{size: st.Size, modTime: st.Mtim.Nano()}, nil
 }
