@@ -47,17 +47,22 @@ func (t *textIndex) lookup(word string) []posting {
 // of returns the postings of words[i].
 func (t *textIndex) of(i int) []posting { return t.postings[t.offs[i]:t.offs[i+1]] }
 
-func newTextIndex(entities []*Entity) *textIndex {
-	// Two halves are indexed in parallel and merged: the words of a large
-	// catalog are most of the work of building an Index.
+func newTextIndex(entities []*Entity, parallel bool) *textIndex {
+	// Two halves are indexed, in parallel if asked, and merged: the words
+	// of a large catalog are most of the work of building an Index.
 	half := len(entities) / 2
 	var a, b textPart
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() {
+	index := func() {
 		defer wg.Done()
 		b = indexWords(entities[half:], int32(half))
-	}()
+	}
+	if parallel {
+		go index()
+	} else {
+		index()
+	}
 	a = indexWords(entities[:half], 0)
 	wg.Wait()
 	// b's words get a's numbers, or new ones after a's.

@@ -146,7 +146,7 @@ func (s *Syncer) Sync(ctx context.Context) (SyncReport, error) {
 	} else {
 		saved <- nil
 	}
-	s.catalog.Swap(NewIndex(slices.Clone(entities), problems, start))
+	s.catalog.Swap(newIndex(slices.Clone(entities), problems, start, s.store == nil))
 	s.last = snap
 	rep.Entities = len(entities)
 	rep.Errors, rep.Warnings = countSeverities(problems)

@@ -55,20 +55,22 @@ func TestTextIndexPostings(t *testing.T) {
 			want[word] = append(want[word], hit{int32(i), w})
 		}
 	}
-	ti := newTextIndex(entities)
-	if len(ti.words) != len(want) || !slices.IsSorted(ti.words) {
-		t.Fatalf("%d words (sorted: %v), want %d sorted", len(ti.words), slices.IsSorted(ti.words), len(want))
-	}
-	for i, word := range ti.words {
-		var got []hit
-		for _, p := range ti.of(i) {
-			got = append(got, hit{p.id(), p.weight()})
+	for _, parallel := range []bool{true, false} {
+		ti := newTextIndex(entities, parallel)
+		if len(ti.words) != len(want) || !slices.IsSorted(ti.words) {
+			t.Fatalf("parallel %v: %d words (sorted: %v), want %d sorted", parallel, len(ti.words), slices.IsSorted(ti.words), len(want))
 		}
-		if !slices.Equal(got, want[word]) {
-			t.Fatalf("postings of %q = %v, want %v", word, got, want[word])
-		}
-		if l := ti.lookup(word); len(l) != len(got) {
-			t.Fatalf("lookup(%q) has %d postings, want %d", word, len(l), len(got))
+		for i, word := range ti.words {
+			var got []hit
+			for _, p := range ti.of(i) {
+				got = append(got, hit{p.id(), p.weight()})
+			}
+			if !slices.Equal(got, want[word]) {
+				t.Fatalf("parallel %v: postings of %q = %v, want %v", parallel, word, got, want[word])
+			}
+			if l := ti.lookup(word); len(l) != len(got) {
+				t.Fatalf("parallel %v: lookup(%q) has %d postings, want %d", parallel, word, len(l), len(got))
+			}
 		}
 	}
 }
