@@ -829,9 +829,14 @@ func globFiles(pattern string, stat bool) ([]fileMatch, error) {
 			return out, nil
 		}
 		var next []string
+		plain := seg != "." && seg != ".." // joined without Clean
 		for _, d := range dirs {
 			if !hasGlobMeta(seg) {
-				next = append(next, filepath.Join(d, seg))
+				if plain {
+					next = append(next, joinClean(d, seg))
+				} else {
+					next = append(next, filepath.Join(d, seg))
+				}
 				continue
 			}
 			entries, err := readDirUnsorted(d)
