@@ -14,8 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"syscall"
 
 	"gopkg.in/yaml.v3"
 )
@@ -83,19 +81,6 @@ type loadItem struct {
 	fromFile string    // absolute path of from's file
 	field    string    // from's field naming the file
 	stat     *fileStat // the stat a glob took of the file, if any
-	// unchecked marks a glob's match that was not stat'ed (see
-	// globFiles): the read finds out whether it is a file, and tally
-	// counts the glob's matches that were.
-	unchecked bool
-	tally     *globTally
-}
-
-// globTally counts the files a glob's unchecked matches turn out to be, so
-// that a glob matching none is reported once they have been read, as it is
-// when its matches are stat'ed first.
-type globTally struct {
-	found  atomic.Int32
-	report *Problem // what to report when found stays 0, or nil
 }
 
 type loadedFile struct {
@@ -124,10 +109,6 @@ func (l *Loader) Load(ctx context.Context, prev *Snapshot) (*LoadResult, error) 
 		prevFiles, prevEntities, prevProblems, prevOwner = x.states, x.entities, x.problems, x.owner
 	}
 
-	// With no previous files to compare with, a glob's matches are not
-	// stat'ed before they are read: the read stats them anyway, and a
-	// large catalog is 100,000 stat calls.
-	fresh := len(prevFiles) == 0 && openChecks
 	res := &LoadResult{}
 	var items []loadItem
 	for _, root := range l.Roots {
@@ -163,7 +144,6 @@ func (l *Loader) Load(ctx context.Context, prev *Snapshot) (*LoadResult, error) 
 			return nil, fmt.Errorf("load catalog: %w", err)
 		}
 		items = nil
-		res.Problems = append(res.Problems, globsWithoutFiles(wave)...)
 		for _, f := range wave {
 			if f.skip {
 				continue
@@ -171,7 +151,7 @@ func (l *Loader) Load(ctx context.Context, prev *Snapshot) (*LoadResult, error) 
 			files = append(files, f)
 			for _, e := range f.entities {
 				if e.Kind == KindLocation {
-					next, probs := l.locationTargets(f, e, fresh)
+					next, probs := l.locationTargets(f, e)
 					items = append(items, next...)
 					f.targets = append(f.targets, next...)
 					res.Problems = append(res.Problems, probs...)
@@ -241,24 +221,6 @@ func (l *Loader) Load(ctx context.Context, prev *Snapshot) (*LoadResult, error) 
 	return res, nil
 }
 
-// globsWithoutFiles returns what to report of the globs whose unchecked
-// matches in the wave all turned out not to be files.
-func globsWithoutFiles(wave []*loadedFile) Problems {
-	var out Problems
-	seen := map[*globTally]bool{}
-	for _, f := range wave {
-		t := f.item.tally
-		if t == nil || seen[t] {
-			continue
-		}
-		seen[t] = true
-		if t.report != nil && t.found.Load() == 0 {
-			out = append(out, *t.report)
-		}
-	}
-	return out
-}
-
 // readWave fills in each file's entities, reusing unchanged files from the
 // previous snapshot and parsing the rest, in parallel: on a large tree the
 // stat calls alone take a core for a second.
@@ -301,12 +263,9 @@ func (l *Loader) readFile(f *loadedFile, buf []byte, prevFiles map[string]FileSt
 	it := f.item
 	var st fileStat
 	var err error
-	switch {
-	case it.stat != nil:
+	if it.stat != nil {
 		st = *it.stat
-	case len(prevFiles) == 0 && openChecks:
-		// Nothing to compare with: the read's own stat is enough.
-	default:
+	} else {
 		st, _, err = statFile(it.abs)
 	}
 	if err != nil {
@@ -327,14 +286,6 @@ func (l *Loader) readFile(f *loadedFile, buf []byte, prevFiles map[string]FileSt
 		return buf
 	}
 	data, st, err := readInto(buf, it.abs)
-	switch {
-	case it.unchecked && (errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.EISDIR) || errors.Is(err, errNotRegular)):
-		// Not a file after all: the glob does not match it.
-		f.skip = true
-		return buf
-	case it.unchecked:
-		it.tally.found.Add(1)
-	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		// Gone since a glob saw it: as if the glob had not.
@@ -565,9 +516,7 @@ func (l *Loader) expandRoot(root string) ([]loadItem, Problems) {
 		return nil, Problems{{File: root, Doc: -1, Severity: SeverityError, Message: err.Error()}}
 	}
 	if hasGlobMeta(root) {
-		// Stat'ed: a root whose glob finds no file is reported as
-		// unreadable before anything is read.
-		matches, err := globFiles(abs, true)
+		matches, err := globFiles(abs)
 		if err != nil || len(matches) == 0 {
 			return nil, Problems{{File: root, Doc: -1, Severity: SeverityError, Message: "pattern matches no files"}}
 		}
@@ -643,8 +592,7 @@ func displayUnder(root, absRoot, p string) string {
 }
 
 // locationTargets resolves a Location entity's targets against its file.
-// With fresh, a glob's matches are not stat'ed (see Load).
-func (l *Loader) locationTargets(f *loadedFile, e *Entity, fresh bool) ([]loadItem, Problems) {
+func (l *Loader) locationTargets(f *loadedFile, e *Entity) ([]loadItem, Problems) {
 	var targets []string
 	var fields []string
 	if t := e.SpecString("target"); t != "" {
@@ -683,26 +631,16 @@ func (l *Loader) locationTargets(f *loadedFile, e *Entity, fresh bool) ([]loadIt
 		}
 		base := loadItem{origin: f.item.origin, optional: optional, from: e, fromFile: f.item.abs, field: fields[i]}
 		if hasGlobMeta(t) {
-			matches, _ := globFiles(abs, !fresh)
-			pattern := base
-			pattern.display, pattern.abs = display, abs
+			matches, _ := globFiles(abs)
 			if len(matches) == 0 && !optional {
-				probs = append(probs, l.missing(pattern, fs.ErrNotExist))
-			}
-			var tally *globTally
-			if fresh && len(matches) > 0 {
-				tally = &globTally{}
-				if !optional {
-					p := l.missing(pattern, fs.ErrNotExist)
-					tally.report = &p
-				}
+				base.display, base.abs = display, abs
+				probs = append(probs, l.missing(base, fs.ErrNotExist))
 			}
 			out = slices.Grow(out, len(matches))
 			fromDir, displayDir := filepath.Dir(f.item.abs), filepath.Dir(f.item.display)
 			for _, m := range matches {
 				it := base
 				it.abs, it.stat = m.path, m.stat
-				it.unchecked, it.tally = tally != nil, tally
 				// Matches are below the Location's folder: their relative
 				// path is a suffix, and Rel and Join per match (100,000
 				// for a large organisation) are not needed.
@@ -789,9 +727,7 @@ func cycleWarnings(files []*loadedFile) Problems {
 func hasGlobMeta(s string) bool { return strings.ContainsAny(s, "*?[") }
 
 // globFiles expands a pattern with *, ?, [..] within a path segment and **
-// across segments, returning matching regular files in lexical order. Without
-// stat, the matches of segments without ** are candidates that may not be
-// files at all: the caller must find out.
+// across segments, returning matching regular files in lexical order.
 // fileMatch is a file a pattern matched and, when the match took one, its
 // stat.
 type fileMatch struct {
@@ -799,7 +735,7 @@ type fileMatch struct {
 	stat *fileStat
 }
 
-func globFiles(pattern string, stat bool) ([]fileMatch, error) {
+func globFiles(pattern string) ([]fileMatch, error) {
 	pattern = filepath.ToSlash(filepath.Clean(pattern))
 	segs := strings.Split(pattern, "/")
 	i := 0
@@ -864,15 +800,6 @@ func globFiles(pattern string, stat bool) ([]fileMatch, error) {
 			}
 		}
 		dirs = next
-	}
-	if !stat {
-		// Unchecked: the reader finds out which candidates are files.
-		out := make([]fileMatch, len(dirs))
-		for i, p := range dirs {
-			out[i].path = p
-		}
-		slices.SortFunc(out, func(a, b fileMatch) int { return strings.Compare(a.path, b.path) })
-		return out, nil
 	}
 	// Stat the candidates in parallel: components/*/catalog-info.yaml over
 	// 100,000 components is as many stat calls. The stats are kept for

@@ -635,6 +635,47 @@ func TestLoader_Load_GlobMatchesOnlyFiles(t *testing.T) {
 	}
 }
 
+// TestLoader_Load_GlobAndOtherRoutes: a file a glob matches that is also
+// reached another way still counts as the glob's match, and a missing file
+// a glob looked at is still reported when a target names it.
+func TestLoader_Load_GlobAndOtherRoutes(t *testing.T) {
+	tests := []struct {
+		name     string
+		targets  string
+		wantProb string // the target a problem must name, or ""
+	}{
+		{name: "a match also found by the folder walk", targets: "targets: [./*/catalog-info.yaml]"},
+		{name: "a match also named", targets: "targets: [./svc/catalog-info.yaml, ./*/catalog-info.yaml]"},
+		{name: "a non-match named", targets: "targets: [./*/catalog-info.yaml, ./docs/catalog-info.yaml]", wantProb: "docs/catalog-info.yaml"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := writeTree(t, t.TempDir(), map[string]string{
+				"catalog-info.yaml":     locationYAML("root", tt.targets),
+				"svc/catalog-info.yaml": componentYAML("svc", "team"),
+				"docs/index.md":         "# docs",
+			})
+			for _, prev := range []bool{false, true} {
+				l := &catalog.Loader{Roots: []string{dir}}
+				var snap *catalog.Snapshot
+				if prev {
+					first := load(t, l, nil)
+					snap = &catalog.Snapshot{Entities: first.Entities, Problems: first.Problems, Files: first.Files, Sources: l.Roots}
+				}
+				res := load(t, l, snap)
+				if tt.wantProb == "" {
+					noProblems(t, res.Problems)
+				} else if p := onlyProblem(t, res.Problems); !p.IsError() || !strings.Contains(p.Message, tt.wantProb) {
+					t.Errorf("problem %+v, want an error naming %s", p, tt.wantProb)
+				}
+				if got, want := entityKeys(res.Entities), []string{"component:default/svc", "location:default/root"}; !slices.Equal(got, want) {
+					t.Errorf("entities %v, want %v", got, want)
+				}
+			}
+		})
+	}
+}
+
 // TestLoader_Load_MissingRootIsNotAWarning checks that
 // MissingTargetsAreWarnings only softens targets of Locations, not the roots
 // the user named.

@@ -4,10 +4,6 @@ package catalog
 
 import "os"
 
-// openChecks: os.Open blocks on a FIFO, so a glob's matches are stat'ed
-// before they are read.
-const openChecks = false
-
 // rawFile is an open file; on Linux it is a bare descriptor (see
 // read_linux.go).
 type rawFile struct{ *os.File }
