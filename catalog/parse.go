@@ -68,7 +68,7 @@ func parse(file string, data []byte, opts ParseOptions) ParseResult {
 			stoppedAt = i
 		}
 		if e != nil {
-			e.Origin = Origin{File: file, Doc: int32(i), Line: int32(p.rootLine)}
+			e.Origin = Origin{File: file, Doc: int32(min(i, math.MaxInt32)), Line: int32(min(p.rootLine, math.MaxInt32))}
 			res.Entities = append(res.Entities, e)
 		}
 		if p.errors > 0 {

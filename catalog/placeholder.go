@@ -59,10 +59,14 @@ func (p *docParser) substitute(n *yaml.Node, read ReadFunc, depth int) {
 		if len(names) != 1 {
 			return
 		}
-		switch names[0] {
-		case "$text", "$json", "$yaml":
-			_, v := p.get(n, names[0])
-			p.placeholder(n, names[0], v, read)
+		// The operator is passed as a constant: it becomes problems'
+		// Field, which the snapshot keeps, and the decoded key lives in a
+		// slab meant to die with the document.
+		for _, op := range [...]string{"$text", "$json", "$yaml"} {
+			if names[0] == op {
+				_, v := p.get(n, op)
+				p.placeholder(n, op, v, read)
+			}
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -48,6 +49,11 @@ func (t *textIndex) lookup(word string) []posting {
 func (t *textIndex) of(i int) []posting { return t.postings[t.offs[i]:t.offs[i+1]] }
 
 func newTextIndex(entities []*Entity, parallel bool) *textIndex {
+	if len(entities) >= 1<<28 {
+		// A posting has 28 bits for a position (see posting); such a
+		// catalog would need hundreds of gigabytes anyway.
+		panic(fmt.Sprintf("catalog: %d entities are more than a text index numbers", len(entities)))
+	}
 	// Two halves are indexed, in parallel if asked, and merged: the words
 	// of a large catalog are most of the work of building an Index.
 	half := len(entities) / 2

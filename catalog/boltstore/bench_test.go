@@ -360,6 +360,25 @@ func TestStore_SaveCutShort(t *testing.T) {
 	}
 }
 
+// TestStore_SaveRefusesUntypedRelations: a snapshot the store could not
+// read back is refused, and the stored one stays.
+func TestStore_SaveRefusesUntypedRelations(t *testing.T) {
+	ctx := context.Background()
+	s, _ := tempStore(t)
+	s.chunk = 100
+	first := syntheticSnapshot(300)
+	if err := s.Save(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	bad := syntheticSnapshot(300)
+	bad.SyncedAt = first.SyncedAt.Add(time.Hour)
+	bad.Entities[250].Relations = append(bad.Entities[250].Relations, catalog.Relation{TargetRef: "group:default/team-1"})
+	if err := s.Save(ctx, bad); err == nil || !strings.Contains(err.Error(), "no type") {
+		t.Fatalf("Save(untyped relation) = %v, want an error saying the relation has no type", err)
+	}
+	checkStored(t, s, first)
+}
+
 // TestStore_ReadersSeeWholeSnapshots loads while saves of two different
 // snapshots alternate, a few entities per transaction: every load must be
 // one snapshot or the other, never a mix.

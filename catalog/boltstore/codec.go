@@ -147,8 +147,10 @@ func (c *encoder) keyValues(kv catalog.KeyValues) {
 }
 
 // appendRecord appends the bbolt key and value of e, the entity at
-// position pos, to b and returns b and where the value starts.
-func appendRecord(b []byte, e *catalog.Entity, pos uint32, targets *targetIndex) ([]byte, int) {
+// position pos, to b and returns b and where the value starts. It fails,
+// leaving b as it was, for a relation without a type.
+func appendRecord(b []byte, e *catalog.Entity, pos uint32, targets *targetIndex) ([]byte, int, error) {
+	orig := b
 	b = binary.BigEndian.AppendUint32(b, pos)
 	mid := len(b)
 	key := e.Key()
@@ -199,11 +201,13 @@ func appendRecord(b []byte, e *catalog.Entity, pos uint32, targets *targetIndex)
 	c.str(e.Spec.Encoded())
 	c.uvarint(uint64(len(e.Relations)))
 	for i, r := range e.Relations {
+		// Every type has a code; code 0 and a name, which the decoder
+		// still reads, is never written.
 		code := relationTypeCode(r.Type)
-		c.b = append(c.b, code)
 		if code == 0 {
-			c.str(r.Type.String())
+			return orig, 0, fmt.Errorf("entity %s: relation to %s has no type Backstage knows (%d)", key, r.TargetRef, uint8(r.Type))
 		}
+		c.b = append(c.b, code)
 		if pos, ok := targets.position(e, i); ok {
 			c.uvarint(uint64(pos) << 1)
 		} else {
@@ -218,7 +222,7 @@ func appendRecord(b []byte, e *catalog.Entity, pos uint32, targets *targetIndex)
 	}
 	c.b = binary.AppendVarint(c.b, int64(e.Origin.Doc))
 	c.b = binary.AppendVarint(c.b, int64(e.Origin.Line))
-	return c.b, mid
+	return c.b, mid, nil
 }
 
 // decoder reads one record from a string that all decoded strings share.

@@ -159,6 +159,9 @@ func (s *Store) save(ctx context.Context, snap *catalog.Snapshot) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if c.err != nil {
+			return c.err
+		}
 		if lo+s.chunk < len(ents) {
 			go encode(lo + s.chunk)
 		}
@@ -167,7 +170,7 @@ func (s *Store) save(ctx context.Context, snap *catalog.Snapshot) error {
 			b.FillPercent = 1
 			for _, kv := range c.kvs {
 				if err := b.Put(kv.key, kv.value); err != nil {
-					return fmt.Errorf("store entity %s: %w", kv.key, err)
+					return fmt.Errorf("store entity %d: %w", binary.BigEndian.Uint32(kv.key), err)
 				}
 			}
 			return nil
@@ -249,10 +252,12 @@ func compareKeys(a, b *catalog.Entity) int { return strings.Compare(a.Key(), b.K
 
 type kv struct{ key, value []byte }
 
-// encodedChunk is a chunk's records and the buffers they are slices of.
+// encodedChunk is a chunk's records and the buffers they are slices of,
+// or why it could not be encoded.
 type encodedChunk struct {
 	kvs     []kv
 	buffers [][]byte
+	err     error
 }
 
 // encodeBufferSize is the size of the buffers records are appended to: a
@@ -291,6 +296,7 @@ func encodeEntities(es []*catalog.Entity, base int, targets *targetIndex, free *
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var buffers [][]byte
+	errs := make([]error, workers)
 	chunk := (len(es) + workers - 1) / workers
 	for w := range workers {
 		lo, hi := w*chunk, min((w+1)*chunk, len(es))
@@ -314,7 +320,11 @@ func encodeEntities(es []*catalog.Entity, base int, targets *targetIndex, free *
 				// A record longer than what is left grows buf into a new
 				// array; the records already in the old one keep it alive
 				// until the commit, after which it is garbage, not reused.
-				buf, mid = appendRecord(buf, es[i], uint32(base+i), targets)
+				var err error
+				if buf, mid, err = appendRecord(buf, es[i], uint32(base+i), targets); err != nil {
+					errs[w] = err
+					break
+				}
 				out[i] = kv{key: buf[start:mid:mid], value: buf[mid:len(buf):len(buf)]}
 			}
 			mine = append(mine, buf)
@@ -324,7 +334,7 @@ func encodeEntities(es []*catalog.Entity, base int, targets *targetIndex, free *
 		}()
 	}
 	wg.Wait()
-	return encodedChunk{kvs: out, buffers: buffers}
+	return encodedChunk{kvs: out, buffers: buffers, err: errors.Join(errs...)}
 }
 
 func seqKey(i int) []byte {
