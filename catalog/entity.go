@@ -210,9 +210,8 @@ func (e *Entity) UseStoredKey(key string) error {
 
 // sortByKey sorts entities by key, which must be cached (see cacheKey).
 // Keys are gathered side by side first, so comparisons do not each load
-// two entities from all over the heap, and two halves are sorted in
-// parallel and merged: on a large catalog this sort is on every sync's
-// critical path.
+// two entities from all over the heap, and sorted on two cores: on a large
+// catalog this sort is on every sync's critical path.
 func sortByKey(es []*Entity) {
 	less := func(a, b *Entity) int { return strings.Compare(a.key, b.key) }
 	if slices.IsSortedFunc(es, less) {
@@ -226,21 +225,31 @@ func sortByKey(es []*Entity) {
 	for i, e := range es {
 		ks[i] = keyed{e.key, e}
 	}
-	cmp := func(a, b keyed) int { return strings.Compare(a.key, b.key) }
-	half := len(ks) / 2
+	sorted := make([]keyed, len(ks))
+	sortHalves(ks, sorted, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
+	for i, k := range sorted {
+		es[i] = k.e
+	}
+}
+
+// sortHalves sorts s into out, which has its length: two halves in
+// parallel, then merged, a stable merge of the halves. s is left in
+// halves, each sorted.
+func sortHalves[T any](s, out []T, cmp func(a, b T) int) {
+	half := len(s) / 2
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		slices.SortFunc(ks[:half], cmp)
+		slices.SortFunc(s[:half], cmp)
 	}()
-	slices.SortFunc(ks[half:], cmp)
+	slices.SortFunc(s[half:], cmp)
 	<-done
-	a, b := ks[:half], ks[half:]
-	for i := range es {
-		if len(b) == 0 || len(a) > 0 && a[0].key <= b[0].key {
-			es[i], a = a[0].e, a[1:]
+	a, b := s[:half], s[half:]
+	for i := range out {
+		if len(b) == 0 || len(a) > 0 && cmp(a[0], b[0]) <= 0 {
+			out[i], a = a[0], a[1:]
 		} else {
-			es[i], b = b[0].e, b[1:]
+			out[i], b = b[0], b[1:]
 		}
 	}
 }
