@@ -850,13 +850,15 @@ func globFiles(pattern string) ([]fileMatch, error) {
 		}()
 	}
 	wg.Wait()
-	var out []fileMatch
+	var matches []fileMatch
 	for i, p := range dirs {
 		if found[i] {
-			out = append(out, fileMatch{p, &stats[i]})
+			matches = append(matches, fileMatch{p, &stats[i]})
 		}
 	}
-	slices.SortFunc(out, func(a, b fileMatch) int { return strings.Compare(a.path, b.path) })
+	// On two cores: 100,000 paths that share a long prefix take a while.
+	out := make([]fileMatch, len(matches))
+	sortHalves(matches, out, func(a, b fileMatch) int { return strings.Compare(a.path, b.path) })
 	return out, nil
 }
 
