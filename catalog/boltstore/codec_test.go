@@ -11,6 +11,8 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/klauspost/compress/s2"
+
 	"github.com/callboard/callboard/catalog"
 )
 
@@ -56,11 +58,48 @@ func codecEntities() []*catalog.Entity {
 	}
 }
 
-// encodeAll encodes a snapshot as Save does: sorted by key, with positions.
+// encodeAll encodes a snapshot as Save does: sorted by key, with
+// positions, in blocks numbered from 0.
 func encodeAll(es []*catalog.Entity) []kv {
 	es = slices.Clone(es)
 	slices.SortFunc(es, compareKeys)
-	return encodeEntities(es, 0, newTargetIndex(es), &bufferPool{}).kvs
+	return numbered(encodeBlocks(es, newTargetIndex(es), &bufferPool{}).kvs)
+}
+
+// numbered numbers blocks 0, 1, 2... as Save does.
+func numbered(blocks []kv) []kv {
+	for i, b := range blocks {
+		binary.BigEndian.PutUint32(b.key, uint32(i))
+	}
+	return blocks
+}
+
+// encodeValues returns the stored values of a snapshot's entities, sorted by
+// key, as the blocks hold them.
+func encodeValues(t *testing.T, es []*catalog.Entity) [][]byte {
+	t.Helper()
+	es = slices.Clone(es)
+	slices.SortFunc(es, compareKeys)
+	targets := newTargetIndex(es)
+	var out [][]byte
+	for _, e := range es {
+		v, err := appendValue(nil, e, targets)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// block is a stored block number n of the given values.
+func block(n uint32, values ...[]byte) kv {
+	var raw []byte
+	for _, v := range values {
+		raw = binary.AppendUvarint(raw, uint64(len(v)))
+		raw = append(raw, v...)
+	}
+	return kv{binary.BigEndian.AppendUint32(nil, n), s2.Encode(nil, raw)}
 }
 
 // withStoredKeys gives entities their keys as decoding does, so that they
@@ -101,10 +140,9 @@ func TestCodec_RoundTrip(t *testing.T) {
 
 // The stored value spells out none of what it can refer to.
 func TestCodec_References(t *testing.T) {
-	kvs := encodeAll(codecEntities())
-	key, v := splitRecord(t, kvs[0]) // component:default/payments-api sorts first
-	if !bytes.Equal(kvs[0].key, []byte{0, 0, 0, 0}) || !bytes.HasPrefix(key, []byte("component:")) {
-		t.Fatalf("first record %x has key %s", kvs[0].key, key)
+	key, v := splitRecord(t, encodeValues(t, codecEntities())[0]) // component:default/payments-api sorts first
+	if !bytes.HasPrefix(key, []byte("component:")) {
+		t.Fatalf("first record has key %s", key)
 	}
 	if n := bytes.Count(v, []byte(codecFile)); n != 1 {
 		t.Errorf("origin file spelled out %d times, want once (in managed-by-location)", n)
@@ -121,18 +159,18 @@ func TestCodec_References(t *testing.T) {
 }
 
 // splitRecord returns a stored value's entity key and the fields after it.
-func splitRecord(t *testing.T, r kv) (key, fields []byte) {
+func splitRecord(t *testing.T, value []byte) (key, fields []byte) {
 	t.Helper()
-	n, w := binary.Uvarint(r.value)
-	if w <= 0 || n > uint64(len(r.value)-w) {
-		t.Fatalf("record %x: no key length", r.key)
+	n, w := binary.Uvarint(value)
+	if w <= 0 || n > uint64(len(value)-w) {
+		t.Fatalf("value %q: no key length", value)
 	}
-	return r.value[w : w+int(n)], r.value[w+int(n):]
+	return value[w : w+int(n)], value[w+int(n):]
 }
 
 func TestCodec_Corrupt(t *testing.T) {
-	kvs := encodeAll(codecEntities())
-	value := kvs[0].value
+	values := encodeValues(t, codecEntities())
+	value := values[0]
 	var d decoder
 	for n := 0; n < len(value); n++ {
 		if _, err := d.decode(value[:n]); !errors.Is(err, errCorrupt) {
@@ -144,19 +182,29 @@ func TestCodec_Corrupt(t *testing.T) {
 	}
 	// The key in the record must be the entity's. (The name is a
 	// reference into the key, so change the kind, which is spelled out.)
-	key, _ := splitRecord(t, kvs[0])
+	key, _ := splitRecord(t, value)
 	other := bytes.Replace(slices.Clone(value), key, []byte("resourcex:default/payments-api"), 1)
 	if _, err := d.decode(other); !errors.Is(err, errCorrupt) {
 		t.Errorf("a record under another entity's key accepted: %v", err)
 	}
-	// Records must be at positions 0, 1, 2... in key order: relations
-	// name their targets by position.
-	for name, raw := range map[string][]kv{
-		"a record at position 1 of 1":  {{[]byte{0, 0, 0, 1}, kvs[0].value}},
-		"a short position":             {{[]byte{0, 0, 0}, kvs[0].value}},
-		"two records out of key order": {{kvs[0].key, kvs[1].value}, {kvs[1].key, kvs[0].value}},
+	// Blocks must be numbered 0, 1, 2..., and hold entities in key order:
+	// relations name their targets by position.
+	whole := block(0, values[0], values[1])
+	huge := block(0)
+	huge.value = binary.AppendUvarint(nil, maxBlockBytes+1)
+	for name, blocks := range map[string][]kv{
+		"a block numbered 1 of 1":            {block(1, values[0])},
+		"a short block number":               {{[]byte{0, 0, 0}, whole.value}},
+		"two blocks out of order":            {block(1, values[0]), block(0, values[1])},
+		"two entities out of key order":      {block(0, values[1], values[0])},
+		"two blocks out of key order":        {block(0, values[1]), block(1, values[0])},
+		"a block that is not S2":             {{whole.key, []byte("not a block")}},
+		"a truncated block":                  {{whole.key, whole.value[:len(whole.value)-3]}},
+		"a block too big to decompress":      {huge},
+		"an entity running past its block":   {{whole.key, s2.Encode(nil, append(binary.AppendUvarint(nil, uint64(len(values[0])+5)), values[0]...))}},
+		"an entity cut short inside a block": {block(0, values[0][:len(values[0])-2])},
 	} {
-		if _, err := decodeEntities(context.Background(), raw); !errors.Is(err, errCorrupt) {
+		if _, err := decodeEntities(context.Background(), blocks); !errors.Is(err, errCorrupt) {
 			t.Errorf("%s accepted: %v", name, err)
 		}
 	}
@@ -164,7 +212,7 @@ func TestCodec_Corrupt(t *testing.T) {
 	// corrupt when read.
 	unknown := codecEntities()[:1]
 	unknown[0].Relations = []catalog.Relation{{Type: 0, TargetRef: "group:default/payments"}}
-	if c := encodeEntities(unknown, 0, newTargetIndex(unknown), &bufferPool{}); c.err == nil || !strings.Contains(c.err.Error(), "no type") {
+	if c := encodeBlocks(unknown, newTargetIndex(unknown), &bufferPool{}); c.err == nil || !strings.Contains(c.err.Error(), "no type") {
 		t.Errorf("a relation with no type encoded: %v", c.err)
 	}
 	// A reference may only point at bytes before it.
@@ -175,7 +223,7 @@ func TestCodec_Corrupt(t *testing.T) {
 	// A relation target position past the snapshot's end.
 	es := codecEntities()[:1]
 	six := &targetIndex{keys: []string{"a", "b", "c", "d", "e", "group:default/payments"}}
-	bad := encodeEntities(es, 0, six, &bufferPool{}).kvs
+	bad := numbered(encodeBlocks(es, six, &bufferPool{}).kvs)
 	if _, err := decodeEntities(context.Background(), bad); !errors.Is(err, errCorrupt) {
 		t.Errorf("a relation to position 5 of 1 accepted: %v", err)
 	}
@@ -184,14 +232,15 @@ func TestCodec_Corrupt(t *testing.T) {
 // FuzzDecodeEntity: decoding any record never panics, and what decodes
 // encodes back to the same meaning.
 func FuzzDecodeEntity(f *testing.F) {
-	kvs := encodeAll(codecEntities())
-	for _, r := range kvs {
-		f.Add(r.value)
+	for _, v := range encodeValues(&testing.T{}, codecEntities()) {
+		f.Add(v)
 	}
 	f.Add([]byte{})
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 	f.Fuzz(func(t *testing.T, value []byte) {
-		es, err := decodeEntities(context.Background(), []kv{{[]byte{0, 0, 0, 0}, value}})
+		// The value goes into a block as it is: what is fuzzed is the
+		// record, not the compression.
+		es, err := decodeEntities(context.Background(), []kv{block(0, value)})
 		if err != nil {
 			return
 		}
@@ -250,8 +299,8 @@ func TestCodec_TargetHints(t *testing.T) {
 	// Related in key order, every target inside the snapshot is a number.
 	es := build()
 	catalog.Relate(es)
-	for _, r := range encodeAll(es) {
-		key, fields := splitRecord(t, r)
+	for _, v := range encodeValues(t, es) {
+		key, fields := splitRecord(t, v)
 		if bytes.Contains(fields, []byte("component:default/")) {
 			t.Errorf("%s spells out a target inside the snapshot", key)
 		}

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/klauspost/compress/s2"
 	"go.etcd.io/bbolt"
 
 	"github.com/callboard/callboard/catalog"
@@ -23,7 +24,7 @@ import (
 
 // SchemaVersion is the layout of the buckets below. A file with another
 // version is treated as empty and rebuilt from the sources on the next sync.
-const SchemaVersion = 7
+const SchemaVersion = 8
 
 // Layout: catalog.meta names the current generation; each generation is a
 // bucket "catalog.snap.<n>" holding the buckets entities, problems and
@@ -150,7 +151,8 @@ func (s *Store) save(ctx context.Context, snap *catalog.Snapshot) error {
 	next := make(chan encodedChunk, 1) // a send never blocks: no goroutine is left behind
 	targets := newTargetIndex(ents)
 	free := &bufferPool{}
-	encode := func(lo int) { next <- encodeEntities(ents[lo:min(lo+s.chunk, len(ents))], lo, targets, free) }
+	encode := func(lo int) { next <- encodeBlocks(ents[lo:min(lo+s.chunk, len(ents))], targets, free) }
+	block := uint32(0) // the number of the next block written
 	if len(ents) > 0 {
 		go encode(0)
 	}
@@ -169,8 +171,10 @@ func (s *Store) save(ctx context.Context, snap *catalog.Snapshot) error {
 			b := tx.Bucket(name).Bucket(bucketEntities)
 			b.FillPercent = 1
 			for _, kv := range c.kvs {
+				binary.BigEndian.PutUint32(kv.key, block)
+				block++
 				if err := b.Put(kv.key, kv.value); err != nil {
-					return fmt.Errorf("store entity %d: %w", binary.BigEndian.Uint32(kv.key), err)
+					return fmt.Errorf("store block %d of entities: %w", binary.BigEndian.Uint32(kv.key), err)
 				}
 			}
 			return nil
@@ -287,53 +291,84 @@ func (p *bufferPool) put(bufs [][]byte) {
 	p.bufs = append(p.bufs, bufs...)
 }
 
-// encodeEntities marshals entities, the first at position base of the
-// snapshot, in parallel into buffers taken from free; targets numbers the
-// snapshot's entities (see the codec).
-func encodeEntities(es []*catalog.Entity, base int, targets *targetIndex, free *bufferPool) encodedChunk {
-	out := make([]kv, len(es))
-	workers := runtime.GOMAXPROCS(0)
+// A stored block holds at most blockRecords entities and, unless one
+// entity is bigger, about blockBytes of values; maxBlockBytes bounds what
+// a block may decompress to, so a corrupt length never makes a huge
+// allocation.
+const (
+	blockRecords  = 256
+	blockBytes    = 1 << 20
+	maxBlockBytes = 256 << 20
+)
+
+// encodeBlocks encodes entities into compressed blocks (see the codec), in
+// parallel, into buffers taken from free; targets numbers the snapshot's
+// entities. Each block's key is left for the writer to number.
+func encodeBlocks(es []*catalog.Entity, targets *targetIndex, free *bufferPool) encodedChunk {
+	groups := (len(es) + blockRecords - 1) / blockRecords
+	perGroup := make([][]kv, groups)
+	workers := min(runtime.GOMAXPROCS(0), groups)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var buffers [][]byte
 	errs := make([]error, workers)
-	chunk := (len(es) + workers - 1) / workers
 	for w := range workers {
-		lo, hi := w*chunk, min((w+1)*chunk, len(es))
-		if lo >= hi {
-			break
-		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var mine [][]byte
-			var buf []byte
-			for i := lo; i < hi; i++ {
-				if cap(buf)-len(buf) < 4096 {
+			var buf, raw, val []byte
+			// flush compresses raw into a block, key and block side by
+			// side in a pooled buffer: bbolt keeps both until the commit.
+			flush := func(g int) {
+				need := 4 + s2.MaxEncodedLen(len(raw))
+				if cap(buf)-len(buf) < need {
 					if buf != nil {
 						mine = append(mine, buf)
 					}
-					buf = free.get()
+					if buf = free.get(); cap(buf) < need {
+						buf = make([]byte, 0, need)
+					}
 				}
 				start := len(buf)
-				var mid int
-				// A record longer than what is left grows buf into a new
-				// array; the records already in the old one keep it alive
-				// until the commit, after which it is garbage, not reused.
-				var err error
-				if buf, mid, err = appendRecord(buf, es[i], uint32(base+i), targets); err != nil {
-					errs[w] = err
-					break
-				}
-				out[i] = kv{key: buf[start:mid:mid], value: buf[mid:len(buf):len(buf)]}
+				buf = append(buf, 0, 0, 0, 0)
+				c := s2.Encode(buf[len(buf):cap(buf)], raw)
+				buf = buf[:len(buf)+len(c)]
+				perGroup[g] = append(perGroup[g], kv{key: buf[start : start+4 : start+4], value: buf[start+4 : len(buf) : len(buf)]})
+				raw = raw[:0]
 			}
-			mine = append(mine, buf)
+			for g := w; g < groups; g += workers {
+				for _, e := range es[g*blockRecords : min((g+1)*blockRecords, len(es))] {
+					var err error
+					if val, err = appendValue(val[:0], e, targets); err != nil {
+						errs[w] = err
+						return
+					}
+					if len(val) > maxBlockBytes-binary.MaxVarintLen64 {
+						errs[w] = fmt.Errorf("entity %s is %d bytes stored, more than a stored block holds (%d)", e.Key(), len(val), maxBlockBytes)
+						return
+					}
+					if len(raw) > 0 && len(raw)+len(val) > blockBytes {
+						flush(g)
+					}
+					raw = binary.AppendUvarint(raw, uint64(len(val)))
+					raw = append(raw, val...)
+				}
+				flush(g)
+			}
+			if buf != nil {
+				mine = append(mine, buf)
+			}
 			mu.Lock()
 			buffers = append(buffers, mine...)
 			mu.Unlock()
 		}()
 	}
 	wg.Wait()
+	var out []kv
+	for _, g := range perGroup {
+		out = append(out, g...)
+	}
 	return encodedChunk{kvs: out, buffers: buffers, err: errors.Join(errs...)}
 }
 
@@ -406,68 +441,124 @@ func (s *Store) Load(ctx context.Context) (*catalog.Snapshot, error) {
 	return snap, nil
 }
 
-// decodeEntities decodes records in parallel, then points relations at
-// their targets' keys.
-func decodeEntities(ctx context.Context, raw []kv) ([]*catalog.Entity, error) {
-	out := make([]*catalog.Entity, len(raw))
-	workers := runtime.GOMAXPROCS(0)
+// decodeEntities decompresses and decodes blocks in parallel, checks that
+// the entities are in key order, then points relations at their targets'
+// keys.
+func decodeEntities(ctx context.Context, blocks []kv) ([]*catalog.Entity, error) {
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(blocks)))
+	// Each worker decodes a run of blocks into its part: a block's number
+	// of entities is known only once it is decompressed.
+	type part struct {
+		ents    []*catalog.Entity
+		targets []int32
+		lo      int // where ents starts among all the entities
+	}
+	parts := make([]part, workers)
 	errs := make([]error, workers)
-	targets := make([][]int32, workers)
+	per := (len(blocks) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var d decoder
+			var raw []byte
+			for b := w * per; b < min((w+1)*per, len(blocks)); b++ {
+				if ctx.Err() != nil {
+					errs[w] = ctx.Err()
+					return
+				}
+				// Relations name targets by position: blocks must be
+				// numbered 0, 1, 2...
+				if k := blocks[b].key; len(k) != 4 || binary.BigEndian.Uint32(k) != uint32(b) {
+					errs[w] = fmt.Errorf("decode stored block %d: %w: stored under key %x", b, errCorrupt, k)
+					return
+				}
+				var err error
+				if raw, err = decompress(raw, blocks[b].value); err != nil {
+					errs[w] = fmt.Errorf("decode stored block %d: %w", b, err)
+					return
+				}
+				for rest := raw; len(rest) > 0; {
+					n, k := binary.Uvarint(rest)
+					if k <= 0 || n > uint64(len(rest)-k) {
+						errs[w] = fmt.Errorf("decode stored block %d: %w: entity %d runs past the block", b, errCorrupt, len(parts[w].ents))
+						return
+					}
+					e, err := d.decode(rest[k : k+int(n)])
+					if err != nil {
+						errs[w] = fmt.Errorf("decode stored block %d, entity %d: %w", b, len(parts[w].ents), err)
+						return
+					}
+					if es := parts[w].ents; len(es) > 0 && es[len(es)-1].Key() >= e.Key() {
+						errs[w] = fmt.Errorf("decode stored block %d: %w: %q follows %q", b, errCorrupt, e.Key(), es[len(es)-1].Key())
+						return
+					}
+					parts[w].ents = append(parts[w].ents, e)
+					rest = rest[k+int(n):]
+				}
+			}
+			parts[w].targets = d.targets
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	n := 0
+	for w := range parts {
+		parts[w].lo = n
+		n += len(parts[w].ents)
+	}
+	out := make([]*catalog.Entity, 0, n)
 	// keys are the entities' keys side by side: resolve looks up one per
 	// relation, and reading them from the entities was a cache miss each.
-	keys := make([]string, len(raw))
-	chunk := (len(raw) + workers - 1) / workers
-	run := func(fn func(w, lo, hi int) error) error {
-		var wg sync.WaitGroup
-		for w := range workers {
-			lo, hi := w*chunk, min((w+1)*chunk, len(raw))
-			if lo >= hi {
-				break
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				errs[w] = fn(w, lo, hi)
-			}()
-		}
-		wg.Wait()
-		return errors.Join(errs...)
+	keys := make([]string, n)
+	for _, p := range parts {
+		out = append(out, p.ents...)
 	}
-	err := run(func(w, lo, hi int) error {
-		var d decoder
-		for i := lo; i < hi; i++ {
-			if i%4096 == 0 && ctx.Err() != nil {
-				return ctx.Err()
-			}
-			// Relations name targets by position: records must be at
-			// positions 0, 1, 2... in key order.
-			if k := raw[i].key; len(k) != 4 || binary.BigEndian.Uint32(k) != uint32(i) {
-				return fmt.Errorf("decode stored entity %d: %w: stored under key %x", i, errCorrupt, k)
-			}
-			e, err := d.decode(raw[i].value)
-			if err != nil {
-				return fmt.Errorf("decode stored entity %d: %w", i, err)
-			}
-			out[i], keys[i] = e, e.Key()
-			if i > lo && keys[i-1] >= keys[i] {
-				return fmt.Errorf("decode stored entity %d: %w: %q follows %q", i, errCorrupt, keys[i], keys[i-1])
-			}
+	// Each worker checked the order within its part; the parts' ends meet
+	// here.
+	for _, p := range parts[1:] {
+		if p.lo > 0 && p.lo < n && out[p.lo-1].Key() >= out[p.lo].Key() {
+			return nil, fmt.Errorf("decode stored entity %d: %w: %q follows %q", p.lo, errCorrupt, out[p.lo].Key(), out[p.lo-1].Key())
 		}
-		targets[w] = d.targets
-		return nil
-	})
-	if err != nil {
+	}
+	for w := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := parts[w]
+			for i, e := range p.ents {
+				keys[p.lo+i] = e.Key()
+			}
+		}()
+	}
+	wg.Wait()
+	for w := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := parts[w]
+			errs[w] = resolve(out[p.lo:p.lo+len(p.ents)], keys, p.targets)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	// Each worker checked the order within its run; the runs' ends meet here.
-	for w := 1; w < workers; w++ {
-		if at := w * chunk; at < len(keys) && keys[at-1] >= keys[at] {
-			return nil, fmt.Errorf("decode stored entity %d: %w: %q follows %q", at, errCorrupt, keys[at], keys[at-1])
-		}
+	return out, nil
+}
+
+// decompress decompresses a stored block into buf, grown if need be.
+func decompress(buf, block []byte) ([]byte, error) {
+	n, err := s2.DecodedLen(block)
+	if err != nil || n > maxBlockBytes {
+		return buf, fmt.Errorf("%w: block of %d bytes: %v", errCorrupt, n, err)
 	}
-	err = run(func(w, lo, hi int) error { return resolve(out[lo:hi], keys, targets[w]) })
+	out, err := s2.Decode(buf[:cap(buf)], block)
 	if err != nil {
-		return nil, err
+		return buf, fmt.Errorf("%w: %v", errCorrupt, err)
 	}
 	return out, nil
 }
