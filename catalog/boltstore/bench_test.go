@@ -360,9 +360,9 @@ func TestStore_SaveCutShort(t *testing.T) {
 	}
 }
 
-// TestStore_SaveRefusesUntypedRelations: a snapshot the store could not
-// read back is refused, and the stored one stays.
-func TestStore_SaveRefusesUntypedRelations(t *testing.T) {
+// TestStore_SaveRefusesUnreadable: a snapshot the store could not read
+// back is refused, and the stored one stays.
+func TestStore_SaveRefusesUnreadable(t *testing.T) {
 	ctx := context.Background()
 	s, _ := tempStore(t)
 	s.chunk = 100
@@ -370,13 +370,28 @@ func TestStore_SaveRefusesUntypedRelations(t *testing.T) {
 	if err := s.Save(ctx, first); err != nil {
 		t.Fatal(err)
 	}
-	bad := syntheticSnapshot(300)
-	bad.SyncedAt = first.SyncedAt.Add(time.Hour)
-	bad.Entities[250].Relations = append(bad.Entities[250].Relations, catalog.Relation{TargetRef: "group:default/team-1"})
-	if err := s.Save(ctx, bad); err == nil || !strings.Contains(err.Error(), "no type") {
-		t.Fatalf("Save(untyped relation) = %v, want an error saying the relation has no type", err)
+	for name, tt := range map[string]struct {
+		spoil func(*catalog.Snapshot)
+		want  string
+	}{
+		"a relation without a type": {func(s *catalog.Snapshot) {
+			s.Entities[250].Relations = append(s.Entities[250].Relations, catalog.Relation{TargetRef: "group:default/team-1"})
+		}, "no type"},
+		"a relation without a target": {func(s *catalog.Snapshot) {
+			s.Entities[250].Relations = append(s.Entities[250].Relations, catalog.Relation{Type: catalog.RelDependsOn})
+		}, "no target"},
+		"an entity twice": {func(s *catalog.Snapshot) {
+			s.Entities = append(s.Entities, s.Entities[7])
+		}, "two entities are"},
+	} {
+		bad := syntheticSnapshot(300)
+		bad.SyncedAt = first.SyncedAt.Add(time.Hour)
+		tt.spoil(bad)
+		if err := s.Save(ctx, bad); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Save(%s) = %v, want an error saying %q", name, err, tt.want)
+		}
+		checkStored(t, s, first)
 	}
-	checkStored(t, s, first)
 }
 
 // TestStore_ReadersSeeWholeSnapshots loads while saves of two different

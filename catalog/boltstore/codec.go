@@ -208,6 +208,9 @@ func appendValue(b []byte, e *catalog.Entity, targets *targetIndex) ([]byte, err
 		if code == 0 {
 			return orig, fmt.Errorf("entity %s: relation to %s has no type Backstage knows (%d)", key, r.TargetRef, uint8(r.Type))
 		}
+		if r.TargetRef == "" {
+			return orig, fmt.Errorf("entity %s: %s relation has no target", key, r.Type)
+		}
 		c.b = append(c.b, code)
 		if pos, ok := targets.position(e, i); ok {
 			c.uvarint(uint64(pos) << 1)

@@ -102,6 +102,13 @@ func (s *Store) save(ctx context.Context, snap *catalog.Snapshot) error {
 		ents = slices.Clone(ents)
 		slices.SortFunc(ents, compareKeys)
 	}
+	// Positions number relation targets: a key twice would make the
+	// snapshot unreadable.
+	for i := 1; i < len(ents); i++ {
+		if ents[i-1].Key() == ents[i].Key() {
+			return fmt.Errorf("two entities are %s", ents[i].Key())
+		}
+	}
 	sources, err := json.Marshal(snap.Sources)
 	if err != nil {
 		return fmt.Errorf("encode snapshot sources: %w", err)
@@ -298,7 +305,7 @@ func (p *bufferPool) put(bufs [][]byte) {
 const (
 	blockRecords  = 256
 	blockBytes    = 1 << 20
-	maxBlockBytes = 256 << 20
+	maxBlockBytes = 64 << 20
 )
 
 // encodeBlocks encodes entities into compressed blocks (see the codec), in
@@ -317,11 +324,13 @@ func encodeBlocks(es []*catalog.Entity, targets *targetIndex, free *bufferPool) 
 		go func() {
 			defer wg.Done()
 			var mine [][]byte
-			var buf, raw, val []byte
-			// flush compresses raw into a block, key and block side by
-			// side in a pooled buffer: bbolt keeps both until the commit.
+			var buf, raw, val, packed []byte
+			// flush compresses raw into a block and copies it, after its
+			// key, into a pooled buffer: bbolt keeps both until the
+			// commit, and only what the block takes is taken.
 			flush := func(g int) {
-				need := 4 + s2.MaxEncodedLen(len(raw))
+				packed = s2.Encode(packed[:cap(packed)], raw)
+				need := 4 + len(packed)
 				if cap(buf)-len(buf) < need {
 					if buf != nil {
 						mine = append(mine, buf)
@@ -332,8 +341,7 @@ func encodeBlocks(es []*catalog.Entity, targets *targetIndex, free *bufferPool) 
 				}
 				start := len(buf)
 				buf = append(buf, 0, 0, 0, 0)
-				c := s2.Encode(buf[len(buf):cap(buf)], raw)
-				buf = buf[:len(buf)+len(c)]
+				buf = append(buf, packed...)
 				perGroup[g] = append(perGroup[g], kv{key: buf[start : start+4 : start+4], value: buf[start+4 : len(buf) : len(buf)]})
 				raw = raw[:0]
 			}
@@ -479,15 +487,15 @@ func decodeEntities(ctx context.Context, blocks []kv) ([]*catalog.Entity, error)
 					errs[w] = fmt.Errorf("decode stored block %d: %w", b, err)
 					return
 				}
-				for rest := raw; len(rest) > 0; {
+				for i, rest := 0, raw; len(rest) > 0; i++ {
 					n, k := binary.Uvarint(rest)
 					if k <= 0 || n > uint64(len(rest)-k) {
-						errs[w] = fmt.Errorf("decode stored block %d: %w: entity %d runs past the block", b, errCorrupt, len(parts[w].ents))
+						errs[w] = fmt.Errorf("decode stored block %d: %w: its entity %d runs past its end", b, errCorrupt, i)
 						return
 					}
 					e, err := d.decode(rest[k : k+int(n)])
 					if err != nil {
-						errs[w] = fmt.Errorf("decode stored block %d, entity %d: %w", b, len(parts[w].ents), err)
+						errs[w] = fmt.Errorf("decode stored block %d, its entity %d: %w", b, i, err)
 						return
 					}
 					if es := parts[w].ents; len(es) > 0 && es[len(es)-1].Key() >= e.Key() {
