@@ -263,7 +263,7 @@ func compareKeys(a, b *catalog.Entity) int { return strings.Compare(a.Key(), b.K
 
 type kv struct{ key, value []byte }
 
-// encodedChunk is a chunk's records and the buffers they are slices of,
+// encodedChunk is a chunk's blocks and the buffers they are slices of,
 // or why it could not be encoded.
 type encodedChunk struct {
 	kvs     []kv
@@ -271,11 +271,11 @@ type encodedChunk struct {
 	err     error
 }
 
-// encodeBufferSize is the size of the buffers records are appended to: a
-// few large allocations instead of two per entity.
+// encodeBufferSize is the size of the buffers blocks are copied into: a
+// few large allocations instead of one per block.
 const encodeBufferSize = 1 << 20
 
-// bufferPool holds encoding buffers no uncommitted record refers to.
+// bufferPool holds encoding buffers no uncommitted block refers to.
 type bufferPool struct {
 	mu   sync.Mutex
 	bufs [][]byte
