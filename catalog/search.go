@@ -285,8 +285,8 @@ func (ix *Index) Search(query string, limit int) ([]Hit, int) {
 // of the query's 3d+1 rarest trigrams, and only those postings are scanned.
 //
 // Trigrams of ASCII characters, nearly all of them, are packed into 21 bits
-// and their postings kept in one array, built by a radix sort of (trigram,
-// name) pairs: a map append per trigram of every name took most of the
+// and their postings kept in one array, built by a counting sort (see
+// newNameIndex): a map append per trigram of every name took most of the
 // index's build time. Other trigrams are in a map.
 type nameIndex struct {
 	names []string // distinct lowercase names, sorted
@@ -330,29 +330,47 @@ func newNameIndex(entities []*Entity) *nameIndex {
 	for _, n := range ni.names {
 		size += len(n) // at least the number of trigrams
 	}
+	// The names' packed trigrams in name order, then a counting sort by
+	// trigram: a count per possible trigram (2^21) gives each one's place,
+	// and names are placed in order, so a trigram's names stay ascending.
+	// A sort of (trigram, name) pairs needed twice the pairs in scratch,
+	// allocated at the end of a sync, when the heap is largest.
 	var runes []rune
 	var tgs []trigram
-	pairs := make([]uint64, 0, size) // packed trigram << 32 | name position, in name order
+	packed := make([]uint32, 0, size)
+	ends := make([]int32, len(ni.names)) // packed[ends[i-1]:ends[i]] are name i's
 	for i, n := range ni.names {
 		runes, tgs = appendUniqueTrigrams(runes[:0], tgs[:0], n)
 		for _, tg := range tgs {
 			if p, ok := packASCII(tg); ok {
-				pairs = append(pairs, uint64(p)<<32|uint64(i))
+				packed = append(packed, p)
 			} else {
 				ni.other[tg] = append(ni.other[tg], int32(i))
 			}
 		}
+		ends[i] = int32(len(packed))
 	}
-	pairs = radixSortTrigrams(pairs)
-	ni.ids = make([]int32, len(pairs))
-	for i, pr := range pairs {
-		if k := uint32(pr >> 32); len(ni.keys) == 0 || ni.keys[len(ni.keys)-1] != k {
-			ni.keys = append(ni.keys, k)
-			ni.offs = append(ni.offs, int32(i))
+	next := make([]int32, 1<<21+1) // counts, then where each trigram's next name goes
+	for _, p := range packed {
+		next[p+1]++
+	}
+	for p := range 1 << 21 {
+		if next[p+1] > 0 {
+			ni.keys = append(ni.keys, uint32(p))
+			ni.offs = append(ni.offs, next[p])
 		}
-		ni.ids[i] = int32(pr)
+		next[p+1] += next[p]
 	}
-	ni.offs = append(ni.offs, int32(len(pairs)))
+	ni.offs = append(ni.offs, int32(len(packed)))
+	ni.ids = make([]int32, len(packed))
+	start := int32(0)
+	for i, end := range ends {
+		for _, p := range packed[start:end] {
+			ni.ids[next[p]] = int32(i)
+			next[p]++
+		}
+		start = end
+	}
 	return ni
 }
 
@@ -403,29 +421,6 @@ func mergeStrings(dst, a, b []string) {
 	}
 	k += copy(dst[k:], a[i:])
 	copy(dst[k:], b[j:])
-}
-
-// radixSortTrigrams sorts pairs by their packed trigram (bits 32 to 52),
-// stably: three passes of seven bits. Pairs come in name order, so the
-// names of a trigram stay ascending.
-func radixSortTrigrams(pairs []uint64) []uint64 {
-	tmp := make([]uint64, len(pairs))
-	for shift := uint(32); shift < 53; shift += 7 {
-		var count [129]int
-		for _, p := range pairs {
-			count[(p>>shift)&127+1]++
-		}
-		for i := 1; i < len(count); i++ {
-			count[i] += count[i-1]
-		}
-		for _, p := range pairs {
-			b := (p >> shift) & 127
-			tmp[count[b]] = p
-			count[b]++
-		}
-		pairs, tmp = tmp, pairs
-	}
-	return pairs
 }
 
 // appendUniqueTrigrams appends the distinct trigrams of s, sorted, to tgs;
