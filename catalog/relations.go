@@ -35,12 +35,21 @@ func Relate(entities []*Entity) Problems {
 	// In key order, positions order targets as their keys do, and sorting
 	// relations compares numbers instead of strings all over the heap.
 	keyOrder := slices.IsSorted(keys)
+	// Relations are gathered as positions and types, 8 and 12 bytes, and
+	// given their target keys when they are placed: gathered whole they
+	// were 54 MB for 100,000 components, allocated when the heap is
+	// largest.
+	type ownRelation struct {
+		target int32 // position in entities, or -1 for the next dangling key
+		typ    RelationType
+	}
 	type inverse struct {
-		target int32 // position in entities
-		rel    hintedRelation
+		target, source int32 // positions in entities
+		typ            RelationType
 	}
 	type part struct {
-		out      []hintedRelation // the worker's entities' own relations, in order
+		out      []ownRelation // the worker's entities' own relations, in order
+		dangling []string      // the keys of the targets not in the set, in order
 		inverses []inverse
 		warnings Problems
 	}
@@ -78,13 +87,12 @@ func Relate(entities []*Entity) Problems {
 			// its own key, and only a dangling one needs a string.
 			key = ref.appendKey(key[:0])
 			if t, ok := byKey[string(key)]; ok {
-				// The target's own key: one string per entity, however
-				// many relations point at it.
-				pt.out = append(pt.out, hintedRelation{Relation{Type: f.relation, TargetRef: keys[t]}, t})
-				pt.inverses = append(pt.inverses, inverse{t, hintedRelation{Relation{Type: InverseRelation(f.relation), TargetRef: e.key}, int32(i)}})
+				pt.out = append(pt.out, ownRelation{t, f.relation})
+				pt.inverses = append(pt.inverses, inverse{t, int32(i), InverseRelation(f.relation)})
 				return
 			}
-			pt.out = append(pt.out, hintedRelation{Relation{Type: f.relation, TargetRef: string(key)}, -1})
+			pt.out = append(pt.out, ownRelation{-1, f.relation})
+			pt.dangling = append(pt.dangling, string(key))
 			pt.warnings = append(pt.warnings, danglingWarning(e, specRef{f.name, index}, raw, ref))
 		}
 		lo, hi := bounds(w)
@@ -94,7 +102,7 @@ func Relate(entities []*Entity) Problems {
 		for _, e := range entities[lo:hi] {
 			n += refCount(e)
 		}
-		pt.out = make([]hintedRelation, 0, n)
+		pt.out = make([]ownRelation, 0, n)
 		pt.inverses = make([]inverse, 0, n)
 		for i := lo; i < hi; i++ {
 			e := entities[i]
@@ -125,7 +133,7 @@ func Relate(entities []*Entity) Problems {
 		}
 		arena := make([]Relation, 0, total)
 		hints := make([]int32, 0, total)
-		out := parts[w].out
+		out, dangling := parts[w].out, parts[w].dangling
 		for i := lo; i < hi; i++ {
 			e := entities[i]
 			n := int(size[i])
@@ -134,9 +142,17 @@ func Relate(entities []*Entity) Problems {
 				continue
 			}
 			start := len(arena)
-			for _, hr := range out[:own[i]] {
-				arena = append(arena, hr.Relation)
-				hints = append(hints, hr.target)
+			for _, r := range out[:own[i]] {
+				// A target in the set lends its own key: one string per
+				// entity, however many relations point at it.
+				ref := ""
+				if r.target >= 0 {
+					ref = keys[r.target]
+				} else {
+					ref, dangling = dangling[0], dangling[1:]
+				}
+				arena = append(arena, Relation{Type: r.typ, TargetRef: ref})
+				hints = append(hints, r.target)
 			}
 			out = out[own[i]:]
 			e.Relations = arena[start : len(arena) : start+n]
@@ -149,8 +165,8 @@ func Relate(entities []*Entity) Problems {
 					continue
 				}
 				t := entities[inv.target]
-				t.Relations = append(t.Relations, inv.rel.Relation)
-				t.relTargets = append(t.relTargets, inv.rel.target)
+				t.Relations = append(t.Relations, Relation{Type: inv.typ, TargetRef: keys[inv.source]})
+				t.relTargets = append(t.relTargets, inv.source)
 			}
 		}
 		var buf []hintedRelation
