@@ -382,7 +382,7 @@ func TestStore_SaveRefusesUnreadable(t *testing.T) {
 		}, "no target"},
 		"an entity twice": {func(s *catalog.Snapshot) {
 			s.Entities = append(s.Entities, s.Entities[7])
-		}, "two entities are"},
+		}, "in the snapshot twice"},
 	} {
 		bad := syntheticSnapshot(300)
 		bad.SyncedAt = first.SyncedAt.Add(time.Hour)

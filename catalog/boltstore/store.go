@@ -106,7 +106,7 @@ func (s *Store) save(ctx context.Context, snap *catalog.Snapshot) error {
 	// snapshot unreadable.
 	for i := 1; i < len(ents); i++ {
 		if ents[i-1].Key() == ents[i].Key() {
-			return fmt.Errorf("two entities are %s", ents[i].Key())
+			return fmt.Errorf("entity %s is in the snapshot twice", ents[i].Key())
 		}
 	}
 	sources, err := json.Marshal(snap.Sources)
