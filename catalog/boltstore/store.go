@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -24,7 +23,7 @@ import (
 
 // SchemaVersion is the layout of the buckets below. A file with another
 // version is treated as empty and rebuilt from the sources on the next sync.
-const SchemaVersion = 8
+const SchemaVersion = 9
 
 // Layout: catalog.meta names the current generation; each generation is a
 // bucket "catalog.snap.<n>" holding the buckets entities, problems and
@@ -211,12 +210,9 @@ func (s *Store) save(ctx context.Context, snap *catalog.Snapshot) error {
 		}
 		fb := snapB.Bucket(bucketFiles)
 		fb.FillPercent = 1
-		files := append([]catalog.FileState(nil), snap.Files...)
-		sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
-		for _, f := range files {
-			v := binary.AppendVarint(binary.AppendVarint(nil, f.Size), f.ModTime)
-			if err := fb.Put([]byte(f.Path), v); err != nil {
-				return fmt.Errorf("store file state %s: %w", f.Path, err)
+		for i, blk := range encodeFileStates(snap.Files) {
+			if err := fb.Put(binary.BigEndian.AppendUint32(nil, uint32(i)), blk); err != nil {
+				return fmt.Errorf("store block %d of file states: %w", i, err)
 			}
 		}
 		if cur, ok := current(tx); ok && cur != gen {
@@ -275,10 +271,35 @@ type encodedChunk struct {
 // few large allocations instead of one per block.
 const encodeBufferSize = 1 << 20
 
-// bufferPool holds encoding buffers no uncommitted block refers to.
+// bufferPool holds encoding buffers no uncommitted block refers to, and
+// the encoding workers' scratch. A save encodes chunk after chunk: scratch
+// made afresh for each was 90 MB of garbage on a 190,000-entity save, at
+// the end of a sync, when the heap peaks.
 type bufferPool struct {
-	mu   sync.Mutex
-	bufs [][]byte
+	mu      sync.Mutex
+	bufs    [][]byte
+	scratch []*blockScratch
+}
+
+// blockScratch is a worker's space for encoding records (val), a block
+// (raw) and its compressed form (packed).
+type blockScratch struct{ raw, val, packed []byte }
+
+func (p *bufferPool) getScratch() *blockScratch {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.scratch); n > 0 {
+		s := p.scratch[n-1]
+		p.scratch = p.scratch[:n-1]
+		return s
+	}
+	return &blockScratch{}
+}
+
+func (p *bufferPool) putScratch(s *blockScratch) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.scratch = append(p.scratch, s)
 }
 
 func (p *bufferPool) get() []byte {
@@ -324,7 +345,11 @@ func encodeBlocks(es []*catalog.Entity, targets *targetIndex, free *bufferPool) 
 		go func() {
 			defer wg.Done()
 			var mine [][]byte
-			var buf, raw, val, packed []byte
+			var buf []byte
+			sc := free.getScratch()
+			defer free.putScratch(sc)
+			raw, val, packed := sc.raw[:0], sc.val[:0], sc.packed
+			defer func() { sc.raw, sc.val, sc.packed = raw, val, packed }()
 			// flush compresses raw into a block and copies it, after its
 			// key, into a pooled buffer: bbolt keeps both until the
 			// commit, and only what the block takes is taken.
@@ -433,15 +458,15 @@ func (s *Store) Load(ctx context.Context) (*catalog.Snapshot, error) {
 		}); err != nil {
 			return err
 		}
-		return snapB.Bucket(bucketFiles).ForEach(func(k, v []byte) error {
-			size, n := binary.Varint(v)
-			mtime, m := binary.Varint(v[max(n, 0):])
-			if n <= 0 || m <= 0 || n+m != len(v) {
-				return fmt.Errorf("decode stored file state of %s: %w", k, errCorrupt)
-			}
-			snap.Files = append(snap.Files, catalog.FileState{Path: string(k), Size: size, ModTime: mtime})
+		var fileBlocks []kv
+		if err := snapB.Bucket(bucketFiles).ForEach(func(k, v []byte) error {
+			fileBlocks = append(fileBlocks, kv{k, v})
 			return nil
-		})
+		}); err != nil {
+			return err
+		}
+		snap.Files, err = decodeFileStates(fileBlocks)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("load catalog snapshot: %w", err)
