@@ -62,14 +62,14 @@ func newTextIndex(entities []*Entity, parallel bool) *textIndex {
 	wg.Add(1)
 	index := func() {
 		defer wg.Done()
-		b = indexWords(entities[half:], int32(half))
+		b = indexWords(entities[half:])
 	}
 	if parallel {
 		go index()
 	} else {
 		index()
 	}
-	a = indexWords(entities[:half], 0)
+	a = indexWords(entities[:half])
 	wg.Wait()
 	// b's words get a's numbers, or new ones after a's.
 	remap := make([]int32, len(b.vocab))
@@ -94,47 +94,50 @@ func newTextIndex(entities []*Entity, parallel bool) *textIndex {
 	// Count each word's postings, then place them: a's uses before b's
 	// keeps positions ascending within a word.
 	for _, u := range a.uses {
-		t.offs[rank[u.word]+1]++
+		t.offs[rank[u.id()]+1]++
 	}
 	for _, u := range b.uses {
-		t.offs[rank[remap[u.word]]+1]++
+		t.offs[rank[remap[u.id()]]+1]++
 	}
 	for i := 1; i < len(t.offs); i++ {
 		t.offs[i] += t.offs[i-1]
 	}
 	next := slices.Clone(t.offs[:len(order)])
 	t.postings = make([]posting, len(a.uses)+len(b.uses))
-	for _, u := range a.uses {
-		r := rank[u.word]
-		t.postings[next[r]] = u.p
-		next[r]++
+	place := func(part textPart, base int, word func(int32) int32) {
+		from := int32(0)
+		for i, end := range part.ends {
+			for _, u := range part.uses[from:end] {
+				r := rank[word(u.id())]
+				t.postings[next[r]] = newPosting(int32(base+i), u.weight())
+				next[r]++
+			}
+			from = end
+		}
 	}
-	for _, u := range b.uses {
-		r := rank[remap[u.word]]
-		t.postings[next[r]] = u.p
-		next[r]++
-	}
+	place(a, 0, func(w int32) int32 { return w })
+	place(b, half, func(w int32) int32 { return remap[w] })
 	return t
 }
 
 // textPart indexes the words of a run of entities: vocab[id] is a word,
-// ids the way back, and uses every entity's words in entity order.
+// ids the way back. uses are every entity's words in entity order, as
+// postings that hold a word's id where a posting holds an entity's
+// position; ends[i] is where the uses of the run's entity i end. Four
+// bytes a use, not eight with the position: on a large catalog they are
+// millions, allocated at the end of a sync, when the heap peaks.
 type textPart struct {
 	ids   map[string]int32
 	vocab []string
-	uses  []wordUse
+	uses  []posting
+	ends  []int32
 }
 
-type wordUse struct {
-	word int32
-	p    posting
-}
-
-// indexWords indexes entities, the first of which is at position base.
-func indexWords(entities []*Entity, base int32) textPart {
+// indexWords indexes a run of entities.
+func indexWords(entities []*Entity) textPart {
 	// Words get numbers as they are met: one map lookup per word of the
 	// text, and each word is allocated once however many entities use it.
-	x := textPart{ids: make(map[string]int32, len(entities)), uses: make([]wordUse, 0, 16*len(entities))}
+	x := textPart{ids: make(map[string]int32, min(len(entities), 4096)), uses: make([]posting, 0, 20*len(entities)), ends: make([]int32, len(entities))}
 	type use struct {
 		id     int32
 		weight uint8
@@ -148,6 +151,9 @@ func indexWords(entities []*Entity, base int32) textPart {
 	mark := func(word []byte, w uint8) {
 		id, ok := x.ids[string(word)]
 		if !ok {
+			if len(x.vocab) >= 1<<28 {
+				panic("catalog: more distinct words than a text index numbers") // see newTextIndex
+			}
 			id = int32(len(x.vocab))
 			s := string(word)
 			x.ids[s] = id
@@ -194,8 +200,9 @@ func indexWords(entities []*Entity, base int32) textPart {
 		}
 		note(e.Metadata.Description, weightDesc)
 		for _, u := range seen {
-			x.uses = append(x.uses, wordUse{u.id, newPosting(base+int32(i), u.weight)})
+			x.uses = append(x.uses, newPosting(u.id, u.weight))
 		}
+		x.ends[i] = int32(len(x.uses))
 	}
 	return x
 }
