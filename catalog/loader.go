@@ -85,7 +85,7 @@ type loadItem struct {
 }
 
 type loadedFile struct {
-	item     loadItem
+	item     *loadItem
 	state    FileState
 	entities []*Entity
 	problems Problems
@@ -93,7 +93,7 @@ type loadedFile struct {
 	kept     int  // entities[kept:] are last good versions from the previous snapshot
 	skip     bool // not a descriptor after all
 	missing  bool
-	targets  []loadItem // what the file's Locations name
+	targets  [][]loadItem // what the file's Locations name
 }
 
 // Load reads the roots. prev, when not nil, is the last snapshot: files whose
@@ -111,10 +111,13 @@ func (l *Loader) Load(ctx context.Context, prev *Snapshot) (*LoadResult, error) 
 	}
 
 	res := &LoadResult{}
-	var items []loadItem
+	// Runs of items to read, each shared with the file whose Location
+	// named them: a loadItem is a hundred bytes, and a large catalog a
+	// hundred thousand files, all held until the load ends.
+	var items [][]loadItem
 	for _, root := range l.Roots {
 		found, probs := l.expandRoot(root)
-		items = append(items, found...)
+		items = append(items, found)
 		res.Problems = append(res.Problems, probs...)
 		if len(found) == 0 && len(probs) > 0 {
 			res.UnreadableRoots = append(res.UnreadableRoots, root)
@@ -130,14 +133,21 @@ func (l *Loader) Load(ctx context.Context, prev *Snapshot) (*LoadResult, error) 
 			return nil, fmt.Errorf("load catalog: %w", err)
 		}
 		var wave []*loadedFile
-		slab := make([]loadedFile, 0, len(items)) // one allocation per wave
-		for _, it := range items {
-			if visited[it.abs] {
-				continue
+		n := 0
+		for _, run := range items {
+			n += len(run)
+		}
+		slab := make([]loadedFile, 0, n) // one allocation per wave
+		for _, run := range items {
+			for i := range run {
+				it := &run[i]
+				if visited[it.abs] {
+					continue
+				}
+				visited[it.abs] = true
+				slab = append(slab, loadedFile{item: it})
+				wave = append(wave, &slab[len(slab)-1])
 			}
-			visited[it.abs] = true
-			slab = append(slab, loadedFile{item: it})
-			wave = append(wave, &slab[len(slab)-1])
 		}
 		l.readWave(ctx, wave, prevFiles, prevEntities, prevProblems)
 		if err := ctx.Err(); err != nil {
@@ -153,8 +163,8 @@ func (l *Loader) Load(ctx context.Context, prev *Snapshot) (*LoadResult, error) 
 			for _, e := range f.entities {
 				if e.Kind == KindLocation {
 					next, probs := l.locationTargets(f, e)
-					items = append(items, next...)
-					f.targets = append(f.targets, next...)
+					items = append(items, next)
+					f.targets = append(f.targets, next)
 					res.Problems = append(res.Problems, probs...)
 				}
 			}
@@ -361,7 +371,7 @@ func keepLastGood(f *loadedFile, prev []*Entity) {
 	}
 }
 
-func (l *Loader) missing(it loadItem, err error) Problem {
+func (l *Loader) missing(it *loadItem, err error) Problem {
 	sev := SeverityError
 	if l.MissingTargetsAreWarnings && it.from != nil {
 		sev = SeverityWarning
@@ -672,7 +682,7 @@ func (l *Loader) locationTargets(f *loadedFile, e *Entity) ([]loadItem, Problems
 			matches, _ := globFiles(abs)
 			if len(matches) == 0 && !optional {
 				base.display, base.abs = display, abs
-				probs = append(probs, l.missing(base, fs.ErrNotExist))
+				probs = append(probs, l.missing(&base, fs.ErrNotExist))
 			}
 			out = slices.Grow(out, len(matches))
 			fromDir, displayDir := filepath.Dir(f.item.abs), filepath.Dir(f.item.display)
@@ -735,21 +745,23 @@ func cycleWarnings(files []*loadedFile) Problems {
 	var walk func(f *loadedFile)
 	walk = func(f *loadedFile) {
 		state[f.item.abs] = walking
-		for _, it := range f.targets {
-			next, ok := locs[it.abs]
-			if !ok {
-				continue
-			}
-			switch state[it.abs] {
-			case walking:
-				e := it.from
-				probs = append(probs, atField(Problem{
-					File: e.Origin.File, Doc: int(e.Origin.Doc), Line: int(e.Origin.Line), Column: 1,
-					Severity: SeverityWarning, Kind: e.Kind, Name: e.Metadata.Name, Field: it.field, Code: CodeLocation,
-					Message: fmt.Sprintf("location cycle: target %s leads back to a Location that leads here; each file is read once", it.display),
-				}, e, it.fromFile))
-			case 0:
-				walk(next)
+		for _, run := range f.targets {
+			for _, it := range run {
+				next, ok := locs[it.abs]
+				if !ok {
+					continue
+				}
+				switch state[it.abs] {
+				case walking:
+					e := it.from
+					probs = append(probs, atField(Problem{
+						File: e.Origin.File, Doc: int(e.Origin.Doc), Line: int(e.Origin.Line), Column: 1,
+						Severity: SeverityWarning, Kind: e.Kind, Name: e.Metadata.Name, Field: it.field, Code: CodeLocation,
+						Message: fmt.Sprintf("location cycle: target %s leads back to a Location that leads here; each file is read once", it.display),
+					}, e, it.fromFile))
+				case 0:
+					walk(next)
+				}
 			}
 		}
 		state[f.item.abs] = walked
