@@ -74,7 +74,7 @@ func blockMismatch(text []byte) (accepted bool, diff string) {
 // documentTexts splits a file into its documents' texts as parse does.
 func documentTexts(data []byte) [][]byte {
 	var out [][]byte
-	for _, d := range splitDocuments(data) {
+	for _, d := range splitDocuments(nil, data) {
 		out = append(out, d.bytes(data))
 	}
 	return out

@@ -44,10 +44,11 @@ func Parse(file string, data []byte) ParseResult {
 
 func parse(file string, data []byte, opts ParseOptions) ParseResult {
 	var res ParseResult
-	docs := splitDocuments(data)
-	res.Docs = len(docs)
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
+	docs := splitDocuments(sc.docs[:0], data)
+	defer func() { sc.docs = docs[:0] }()
+	res.Docs = len(docs)
 	stoppedAt := -1 // the document at which Backstage stops reading the file
 	for i := 0; i < len(docs); i++ {
 		d := &docs[i]
@@ -81,6 +82,7 @@ func parse(file string, data []byte, opts ParseOptions) ParseResult {
 
 // scratch holds buffers reused across documents and files.
 type scratch struct {
+	docs []document // the file's documents
 	// Arenas and lines of decodeBlock, reused document after document.
 	blines              []blockLine
 	nodes               [][]yaml.Node
@@ -957,8 +959,8 @@ func (v *yamlVersion) document() bool {
 	return v11
 }
 
-func splitDocuments(data []byte) []document {
-	var docs []document
+// splitDocuments appends the documents of a YAML stream to docs.
+func splitDocuments(docs []document, data []byte) []document {
 	var ver yamlVersion
 	var cur document
 	inDoc := false

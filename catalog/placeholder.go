@@ -98,7 +98,7 @@ func (p *docParser) placeholder(n *yaml.Node, op string, v *yaml.Node, read Read
 			return
 		}
 	case "$yaml":
-		docs := splitDocuments(data)
+		docs := splitDocuments(nil, data)
 		if len(docs) != 1 {
 			p.errAt(v, op, "placeholder $yaml %q must hold exactly one YAML document, found %d", target, len(docs))
 			return
