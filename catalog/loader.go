@@ -101,6 +101,13 @@ type loadedFile struct {
 // returns an error only when the context ends; every problem with the files
 // is in the result.
 func (l *Loader) Load(ctx context.Context, prev *Snapshot) (*LoadResult, error) {
+	return l.load(ctx, prev, true)
+}
+
+// load is Load. Unless whole, a result that is Unchanged stops before
+// deciding which copy of each key is kept and lists no entities: the
+// caller serves prev, which a whole result would repeat.
+func (l *Loader) load(ctx context.Context, prev *Snapshot, whole bool) (*LoadResult, error) {
 	prevFiles := map[string]FileState{}
 	prevEntities := map[string][]*Entity{}
 	prevProblems := map[string]Problems{}
@@ -185,6 +192,12 @@ func (l *Loader) Load(ctx context.Context, prev *Snapshot) (*LoadResult, error) 
 		}
 		res.Problems = append(res.Problems, f.problems...)
 	}
+	// With the same files, all reused, previous owners win again: the
+	// result, conflicts included, is the previous one.
+	res.Unchanged = prev != nil && res.Parsed == 0 && len(res.Files) == len(prev.Files)
+	if res.Unchanged && !whole {
+		return res, nil
+	}
 	owned, conflicts := owners(files, prevOwner)
 	res.Entities = make([]*Entity, len(owned))
 	res.shared = make([]bool, len(owned))
@@ -203,9 +216,6 @@ func (l *Loader) Load(ctx context.Context, prev *Snapshot) (*LoadResult, error) 
 				e.Ref().Short(), c.owner.Origin.File, c.owner.Origin.Line),
 		})
 	}
-	// With the same files, all reused, previous owners win again: the
-	// result, conflicts included, is the previous one.
-	res.Unchanged = prev != nil && res.Parsed == 0 && len(res.Files) == len(prev.Files)
 	return res, nil
 }
 
@@ -517,6 +527,10 @@ func readWithin(root, dir, target string) ([]byte, error) {
 // entity is changed in place; one reused from the previous snapshot is
 // shared with that snapshot's readers and is copied before any change.
 func (l *Loader) annotate(f *loadedFile) {
+	if f.reused && !slices.ContainsFunc(f.entities, func(e *Entity) bool { return !annotatedAt(e, f.item) }) {
+		// The usual re-sync: nothing to change, nothing to copy.
+		return
+	}
 	loc := "file:" + f.item.abs
 	var src string
 	if dir := filepath.Dir(f.item.abs); len(dir) < len(f.item.abs) && f.item.abs[:len(dir)] == dir && os.IsPathSeparator(f.item.abs[len(dir)]) {
@@ -537,11 +551,11 @@ func (l *Loader) annotate(f *loadedFile) {
 		}
 	}
 	for i, e := range f.entities {
-		a := e.Metadata.Annotations
-		_, hasSrc := a.Lookup(AnnotationSourceLocation)
-		if hasSrc && a.Get(AnnotationManagedByLocation) == loc && a.Get(AnnotationManagedByOriginLocation) == f.item.origin {
+		if annotatedAt(e, f.item) {
 			continue
 		}
+		a := e.Metadata.Annotations
+		_, hasSrc := a.Lookup(AnnotationSourceLocation)
 		if f.reused {
 			a = slices.Grow(slices.Clone(a), 3)
 			c := *e
@@ -555,6 +569,15 @@ func (l *Loader) annotate(f *loadedFile) {
 		}
 		e.Metadata.Annotations = a
 	}
+}
+
+// annotatedAt reports whether e has the location annotations of it: a
+// source location, and it as the location and origin.
+func annotatedAt(e *Entity, it *loadItem) bool {
+	a := e.Metadata.Annotations
+	_, hasSrc := a.Lookup(AnnotationSourceLocation)
+	loc := a.Get(AnnotationManagedByLocation)
+	return hasSrc && strings.HasPrefix(loc, "file:") && loc[len("file:"):] == it.abs && a.Get(AnnotationManagedByOriginLocation) == it.origin
 }
 
 // expandRoot turns one user-given root into files to read.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -1036,5 +1037,44 @@ func TestLoader_Load_CanceledMidWave(t *testing.T) {
 			}
 			t.Errorf("context ending after %d checks: Load() = %d entities, error %v; want context.Canceled", checks, n, err)
 		}
+	}
+}
+
+// An unchanged load through the public Load is a whole result: the same
+// entities and problems as the load before it. (A Syncer's own loads stop
+// early when unchanged and serve the snapshot.)
+func TestLoader_Load_UnchangedIsWhole(t *testing.T) {
+	ctx := context.Background()
+	comp := func(name string) string {
+		return "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: " + name + "\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n"
+	}
+	dir := writeTree(t, t.TempDir(), map[string]string{
+		"a/catalog-info.yaml": comp("payments-api") + "---\n" + comp("ledger"),
+		"b/catalog-info.yaml": comp("refunds") + "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: bad_\n",
+	})
+	l := &catalog.Loader{Roots: []string{dir}}
+	first, err := l.Load(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := &catalog.Snapshot{Entities: first.Entities, Problems: first.Problems, Files: first.Files, Sources: l.Roots}
+	again, err := l.Load(ctx, snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Unchanged || again.Parsed != 0 {
+		t.Fatalf("second Load(): unchanged %v, parsed %d; want unchanged, nothing parsed", again.Unchanged, again.Parsed)
+	}
+	keys := func(es []*catalog.Entity) (out []string) {
+		for _, e := range es {
+			out = append(out, e.Key())
+		}
+		return out
+	}
+	if got, want := keys(again.Entities), keys(first.Entities); !slices.Equal(got, want) || len(want) != 3 {
+		t.Errorf("second Load() entities = %v, want %v", got, want)
+	}
+	if len(first.Problems) == 0 || !reflect.DeepEqual(again.Problems, first.Problems) {
+		t.Errorf("second Load() problems = %v, want the first load's %v", again.Problems, first.Problems)
 	}
 }

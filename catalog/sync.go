@@ -91,7 +91,7 @@ func (s *Syncer) Sync(ctx context.Context) (SyncReport, error) {
 	start := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	res, err := s.loader.Load(ctx, s.last)
+	res, err := s.loader.load(ctx, s.last, false) // an Unchanged result is served from s.last
 	if err != nil {
 		return SyncReport{}, err
 	}
