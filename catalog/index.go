@@ -20,7 +20,6 @@ var ErrNotFound = errors.New("not found")
 type Index struct {
 	entities []*Entity // sorted by key
 	byKey    map[string]*Entity
-	byName   map[string][]*Entity // lowercase name
 	ownedBy  map[string][]*Entity // owner key → owned entities
 	problems Problems
 	syncedAt time.Time
@@ -59,7 +58,6 @@ func newIndex(entities []*Entity, problems Problems, syncedAt time.Time, paralle
 	ix := &Index{
 		entities:  entities,
 		byKey:     make(map[string]*Entity, len(entities)),
-		byName:    make(map[string][]*Entity, len(entities)),
 		ownedBy:   make(map[string][]*Entity),
 		problems:  problems,
 		syncedAt:  syncedAt,
@@ -84,8 +82,6 @@ func newIndex(entities []*Entity, problems Problems, syncedAt time.Time, paralle
 		ix.names = newNameIndex(entities)
 	}
 	for _, e := range entities {
-		ln := strings.ToLower(e.Metadata.Name)
-		ix.byName[ln] = append(ix.byName[ln], e)
 		if e.Kind == KindUser || e.Kind == KindGroup {
 			for _, a := range e.Metadata.Annotations {
 				ix.annotated[annotation{a.Key, a.Value}] = append(ix.annotated[annotation{a.Key, a.Value}], e)
@@ -130,7 +126,17 @@ func (ix *Index) ByRef(r Ref) (*Entity, bool) { return ix.Get(r.Key()) }
 // ByName returns every entity with the given name, in any kind or
 // namespace, case-insensitively. The slice belongs to the index: callers
 // must not modify it.
-func (ix *Index) ByName(name string) []*Entity { return ix.byName[strings.ToLower(name)] }
+func (ix *Index) ByName(name string) []*Entity {
+	ni := ix.names
+	if ni == nil {
+		return nil
+	}
+	i, ok := slices.BinarySearch(ni.names, strings.ToLower(name))
+	if !ok {
+		return nil
+	}
+	return ni.byName[ni.first[i]:ni.first[i+1]:ni.first[i+1]]
+}
 
 // Resolve finds what a user typed (the slice it returns is the caller's): a full or partial ref ("group:payments",
 // "default/payments-api", "component:ops/x") or a bare name. A bare name

@@ -2,7 +2,9 @@ package catalog_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -420,5 +422,49 @@ func TestIndex_Snapshot(t *testing.T) {
 	c.Swap(ix)
 	if c.Index() != ix || old.Len() != 0 {
 		t.Errorf("after Swap, Index() = %p (len %d), want %p; the old index has %d entities, want 0", c.Index(), c.Index().Len(), ix, old.Len())
+	}
+}
+
+// ByName agrees with a scan of every entity, in key order, on a catalog
+// whose names recur across kinds and namespaces, so that key order is
+// many sorted runs of names.
+func TestIndex_ByNameMatchesScan(t *testing.T) {
+	kinds := []string{catalog.KindComponent, catalog.KindAPI, catalog.KindResource, catalog.KindSystem}
+	var es []*catalog.Entity
+	for i := range 600 {
+		es = append(es, &catalog.Entity{
+			APIVersion: "backstage.io/v1alpha1",
+			Kind:       kinds[i%len(kinds)],
+			Metadata: catalog.Metadata{
+				Name:      fmt.Sprintf("Svc-%d", (i*7919)%97),
+				Namespace: []string{"default", "ops", "Team-B"}[i%3],
+			},
+		})
+	}
+	want := map[string][]string{}
+	for _, e := range es {
+		n := strings.ToLower(e.Metadata.Name)
+		if !slices.Contains(want[n], e.Key()) {
+			want[n] = append(want[n], e.Key())
+		}
+	}
+	seen := map[string]bool{}
+	var unique []*catalog.Entity
+	for _, e := range es {
+		if !seen[e.Key()] {
+			seen[e.Key()] = true
+			unique = append(unique, e)
+		}
+	}
+	catalog.Relate(unique)
+	ix := catalog.NewIndex(unique, nil, time.Time{})
+	for n, keys := range want {
+		slices.Sort(keys)
+		if got := keysOf(ix.ByName(strings.ToUpper(n))); !slices.Equal(got, keys) {
+			t.Errorf("ByName(%q) = %v, want %v", n, got, keys)
+		}
+	}
+	if got := ix.ByName("svc-97"); got != nil {
+		t.Errorf("ByName(svc-97) = %v, want nothing", keysOf(got))
 	}
 }

@@ -297,10 +297,14 @@ func (ix *Index) Search(query string, limit int) ([]Hit, int) {
 // index's build time. Other trigrams are in a map.
 type nameIndex struct {
 	names []string // distinct lowercase names, sorted
-	keys  []uint32 // distinct packed ASCII trigrams, sorted
-	offs  []int32  // the postings of keys[i] are ids[offs[i]:offs[i+1]]
-	ids   []int32  // name positions, ascending within a trigram
-	other map[trigram][]int32
+	// byName[first[i]:first[i+1]] are the entities named names[i], in
+	// key order.
+	byName []*Entity
+	first  []int32
+	keys   []uint32 // distinct packed ASCII trigrams, sorted
+	offs   []int32  // the postings of keys[i] are ids[offs[i]:offs[i+1]]
+	ids    []int32  // name positions, ascending within a trigram
+	other  map[trigram][]int32
 }
 
 // trigram packs three runes (21 bits each) into one map key, which avoids
@@ -332,7 +336,8 @@ func (ni *nameIndex) postings(tg trigram) []int32 {
 // newNameIndex indexes the distinct lowercase names of entities, which are
 // sorted by key.
 func newNameIndex(entities []*Entity) *nameIndex {
-	ni := &nameIndex{names: distinctNames(entities), other: map[trigram][]int32{}}
+	ni := &nameIndex{other: map[trigram][]int32{}}
+	ni.names, ni.byName, ni.first = distinctNames(entities)
 	size := 0
 	for _, n := range ni.names {
 		size += len(n) // at least the number of trigrams
@@ -381,21 +386,23 @@ func newNameIndex(entities []*Entity) *nameIndex {
 	return ni
 }
 
-// distinctNames returns the distinct lowercase names of entities sorted by
-// key. Within one kind and namespace key order is name order, so the names
-// come in a few sorted runs, which are merged rather than sorted: sorting
-// them took most of the name index's build.
-func distinctNames(entities []*Entity) []string {
-	names := make([]string, len(entities))
-	bounds := []int{0} // where each sorted run starts, then len(names)
+// distinctNames sorts entities, which are in key order, by the name in
+// their key (the lowercase name) and then key. It returns the distinct
+// names and, for ByName, the entities in that order: names[i]'s are
+// byName[first[i]:first[i+1]]. Within one kind and namespace key order is
+// name order, so the names come in a few sorted runs, which are merged
+// rather than sorted: sorting them took most of the name index's build.
+func distinctNames(entities []*Entity) (names []string, byName []*Entity, first []int32) {
+	all := make([]named, len(entities))
+	bounds := []int{0} // where each sorted run starts, then len(all)
 	for i, e := range entities {
-		names[i] = NameOfKey(e.Key())
-		if i > 0 && names[i] < names[i-1] {
+		all[i] = named{NameOfKey(e.Key()), e}
+		if i > 0 && all[i].name < all[i-1].name {
 			bounds = append(bounds, i)
 		}
 	}
-	bounds = append(bounds, len(names))
-	buf := make([]string, len(names))
+	bounds = append(bounds, len(all))
+	buf := make([]named, len(all))
 	for len(bounds) > 2 {
 		next := []int{0}
 		for j := 0; j+1 < len(bounds); j += 2 {
@@ -404,20 +411,42 @@ func distinctNames(entities []*Entity) []string {
 			if j+2 < len(bounds) {
 				hi = bounds[j+2]
 			}
-			mergeStrings(buf[lo:hi], names[lo:mid], names[mid:hi])
+			mergeNamed(buf[lo:hi], all[lo:mid], all[mid:hi])
 			next = append(next, hi)
 		}
-		names, buf = buf, names
+		all, buf = buf, all
 		bounds = next
 	}
-	return slices.Compact(names)
+	distinct := 0
+	for i := range all {
+		if i == 0 || all[i].name != all[i-1].name {
+			distinct++
+		}
+	}
+	names, first = make([]string, 0, distinct), make([]int32, 0, distinct+1)
+	byName = make([]*Entity, len(all))
+	for i, n := range all {
+		if i == 0 || n.name != all[i-1].name {
+			names = append(names, n.name)
+			first = append(first, int32(i))
+		}
+		byName[i] = n.e
+	}
+	return names, byName, append(first, int32(len(all)))
 }
 
-// mergeStrings merges the sorted a and b into dst, which has room for both.
-func mergeStrings(dst, a, b []string) {
+// named is an entity with the name in its key.
+type named struct {
+	name string
+	e    *Entity
+}
+
+// mergeNamed merges the sorted a and b into dst, which has room for both;
+// on equal names a's come first, so runs in key order stay in key order.
+func mergeNamed(dst, a, b []named) {
 	i, j, k := 0, 0, 0
 	for i < len(a) && j < len(b) {
-		if b[j] < a[i] {
+		if b[j].name < a[i].name {
 			dst[k] = b[j]
 			j++
 		} else {
@@ -529,7 +558,7 @@ func (ix *Index) Suggest(name string, n int) []string {
 	for _, c := range cands {
 		if !dup[c.name] {
 			dup[c.name] = true
-			out = append(out, ix.byName[c.name][0].Metadata.Name)
+			out = append(out, ix.ByName(c.name)[0].Metadata.Name)
 		}
 		if len(out) == n {
 			break
