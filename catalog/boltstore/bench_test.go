@@ -381,6 +381,12 @@ func TestStore_SaveRefusesUnreadable(t *testing.T) {
 		"an entity twice": {func(s *catalog.Snapshot) {
 			s.Entities = append(s.Entities, s.Entities[7])
 		}, "in the snapshot twice"},
+		"a file without a path": {func(s *catalog.Snapshot) {
+			s.Files = append(s.Files, catalog.FileState{Size: 1})
+		}, "path of 0 bytes"},
+		"a file with a path too long": {func(s *catalog.Snapshot) {
+			s.Files = append(s.Files, catalog.FileState{Path: "/" + strings.Repeat("x", maxPathBytes)})
+		}, "is not one a snapshot keeps"},
 	} {
 		bad := syntheticSnapshot(300)
 		bad.SyncedAt = first.SyncedAt.Add(time.Hour)

@@ -106,7 +106,7 @@ func relationTypeCode(t catalog.RelationType) byte {
 }
 
 // errCorrupt is wrapped by decode errors.
-var errCorrupt = errors.New("corrupt stored entity")
+var errCorrupt = errors.New("corrupt stored catalog")
 
 // encoder appends one record.
 type encoder struct {

@@ -20,18 +20,27 @@ import (
 // a sort at the end of every sync, where a few blocks take a few
 // milliseconds.
 
-// Bounds on what a corrupt file block can make decoding allocate.
+// A file block is cut once its records reach blockBytes or its paths,
+// spelled out, fileBlockPaths; no path is empty or longer than
+// maxPathBytes. Decoding holds blocks to the same bounds, so a corrupt one
+// cannot make it allocate more than a block's worth.
 const (
-	maxPathBytes     = 64 << 10
-	maxFilePathBytes = 256 << 20
+	maxPathBytes   = 64 << 10
+	fileBlockPaths = 16 << 20
+	maxFileRecord  = maxPathBytes + 4*binary.MaxVarintLen64
+	maxFileBlock   = blockBytes + maxFileRecord
 )
 
 // encodeFileStates returns the blocks holding files.
-func encodeFileStates(files []catalog.FileState) [][]byte {
+func encodeFileStates(files []catalog.FileState) ([][]byte, error) {
 	var blocks [][]byte
 	var raw []byte
 	prev := ""
+	paths := 0
 	for i, f := range files {
+		if len(f.Path) == 0 || len(f.Path) > maxPathBytes {
+			return nil, fmt.Errorf("file state %d: a path of %d bytes is not one a snapshot keeps (1 to %d)", i, len(f.Path), maxPathBytes)
+		}
 		shared := 0
 		for shared < len(prev) && shared < len(f.Path) && prev[shared] == f.Path[shared] {
 			shared++
@@ -42,12 +51,12 @@ func encodeFileStates(files []catalog.FileState) [][]byte {
 		raw = binary.AppendVarint(raw, f.Size)
 		raw = binary.AppendVarint(raw, f.ModTime)
 		prev = f.Path
-		if len(raw) >= blockBytes || i == len(files)-1 {
+		if paths += len(f.Path); len(raw) >= blockBytes || paths >= fileBlockPaths || i == len(files)-1 {
 			blocks = append(blocks, s2.Encode(nil, raw))
-			raw, prev = raw[:0], ""
+			raw, prev, paths = raw[:0], "", 0
 		}
 	}
-	return blocks
+	return blocks, nil
 }
 
 // decodeFileStates reads the blocks encodeFileStates wrote, checking their
@@ -60,7 +69,7 @@ func decodeFileStates(blocks []kv) ([]catalog.FileState, error) {
 			return nil, fmt.Errorf("decode stored file block %d: %w: stored under key %x", b, errCorrupt, k)
 		}
 		var err error
-		if raw, err = decompress(raw, blk.value); err != nil {
+		if raw, err = decompress(raw, blk.value, maxFileBlock); err != nil {
 			return nil, fmt.Errorf("decode stored file block %d: %w", b, err)
 		}
 		// A first pass checks the framing and sizes the block's paths.
@@ -93,7 +102,7 @@ func decodeFileStates(blocks []kv) ([]catalog.FileState, error) {
 			rest = rest[k3+k4:]
 			recs = append(recs, rec{shared: int(shared), n: int(n), at: at + k1 + k2, size: size, mtime: mtime})
 			prevLen = int(shared) + int(n)
-			if total += prevLen; prevLen > maxPathBytes || total > maxFilePathBytes {
+			if total += prevLen; prevLen == 0 || prevLen > maxPathBytes || total > fileBlockPaths+maxPathBytes {
 				return nil, fmt.Errorf("decode stored file block %d: %w: file %d makes a path of %d bytes, %d in all", b, errCorrupt, len(recs)-1, prevLen, total)
 			}
 		}

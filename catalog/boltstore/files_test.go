@@ -1,6 +1,7 @@
 package boltstore
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -24,20 +25,22 @@ func fileBlocks(blocks [][]byte) []kv {
 func TestFileStates_RoundTrip(t *testing.T) {
 	// Paths that share prefixes, one that is a prefix of the next, one
 	// shorter than the one before, non-ASCII, and enough long ones for
-	// several blocks.
+	// several blocks by their records' size.
 	files := []catalog.FileState{
 		{Path: "/srv/org/catalog-info.yaml", Size: 120, ModTime: 1},
 		{Path: "/srv/org/catalog-info.yaml.d/x.yaml", Size: 0, ModTime: -5},
 		{Path: "/srv/org/a.yaml", Size: 1 << 40, ModTime: 1732460645000000000},
 		{Path: "/srv/órg/ünïcode/catalog-info.yaml", Size: 7, ModTime: 2},
-		{Path: "", Size: 3, ModTime: 3},
 		{Path: "relative/catalog-info.yaml", Size: 4, ModTime: 4},
 	}
 	long := strings.Repeat("deep/", 60)
 	for i := range 12000 {
 		files = append(files, catalog.FileState{Path: fmt.Sprintf("/srv/org/%06d/%s/catalog-info.yaml", i, long[:i%len(long)]), Size: int64(i), ModTime: int64(i) * 1e9})
 	}
-	blocks := encodeFileStates(files)
+	blocks, err := encodeFileStates(files)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(blocks) < 2 {
 		t.Fatalf("encodeFileStates made %d blocks of %d files; the test wants several", len(blocks), len(files))
 	}
@@ -53,14 +56,45 @@ func TestFileStates_RoundTrip(t *testing.T) {
 		}
 		t.Fatalf("decoded %d files, want %d", len(got), len(files))
 	}
-	if got, err := decodeFileStates(fileBlocks(encodeFileStates(nil))); err != nil || len(got) != 0 {
+	if got, err := decodeFileStates(fileBlocks(mustEncodeFileStates(t, nil))); err != nil || len(got) != 0 {
 		t.Errorf("no files: decoded %v, %v", got, err)
+	}
+}
+
+func mustEncodeFileStates(t *testing.T, files []catalog.FileState) [][]byte {
+	t.Helper()
+	blocks, err := encodeFileStates(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return blocks
+}
+
+// Long paths that differ only at their ends make small records but many
+// bytes of paths: blocks are cut by those too, and what Save writes Load
+// reads back.
+func TestFileStates_LongSharedPaths(t *testing.T) {
+	prefix := "/srv/" + strings.Repeat("nested-folder/", maxPathBytes/16)
+	var files []catalog.FileState
+	for i := range 600 {
+		files = append(files, catalog.FileState{Path: fmt.Sprintf("%s%06d.yaml", prefix, i), Size: int64(i)})
+	}
+	blocks := mustEncodeFileStates(t, files)
+	if len(blocks) < 2 {
+		t.Fatalf("%d files with %d-byte paths made %d block(s), want them cut by path bytes", len(files), len(files[0].Path), len(blocks))
+	}
+	got, err := decodeFileStates(fileBlocks(blocks))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, files) {
+		t.Fatalf("decoded %d files unlike the %d encoded", len(got), len(files))
 	}
 }
 
 func TestFileStates_Corrupt(t *testing.T) {
 	files := []catalog.FileState{{Path: "/srv/a/catalog-info.yaml", Size: 1, ModTime: 2}, {Path: "/srv/b/catalog-info.yaml", Size: 3, ModTime: 4}}
-	good := fileBlocks(encodeFileStates(files))
+	good := fileBlocks(mustEncodeFileStates(t, files))
 	raw, err := s2.Decode(nil, good[0].value)
 	if err != nil {
 		t.Fatal(err)
@@ -79,6 +113,11 @@ func TestFileStates_Corrupt(t *testing.T) {
 		"a first path sharing a prefix": one(append(record(3, 1, "x"), 2, 2)),
 		"a path longer than any":        one(append(record(0, maxPathBytes+1, strings.Repeat("x", maxPathBytes+1)), 2, 2)),
 		"a record without a size":       one(record(0, 1, "x")),
+		"an empty path":                 one(append(record(0, 0, ""), 2, 2)),
+		// Empty records of zeros: 28 bytes that would have decoded to 16
+		// million files.
+		"a block of zeros":       one(make([]byte, 64<<20)),
+		"a block over its bound": one(bytes.Repeat(append(record(0, 1, "x"), 2, 2), maxFileBlock/5+1)),
 	} {
 		if _, err := decodeFileStates(blocks); !errors.Is(err, errCorrupt) {
 			t.Errorf("%s accepted: %v", name, err)

@@ -108,6 +108,10 @@ func (s *Store) save(ctx context.Context, snap *catalog.Snapshot) error {
 			return fmt.Errorf("entity %s is in the snapshot twice", ents[i].Key())
 		}
 	}
+	fileBlocks, err := encodeFileStates(snap.Files)
+	if err != nil {
+		return err
+	}
 	sources, err := json.Marshal(snap.Sources)
 	if err != nil {
 		return fmt.Errorf("encode snapshot sources: %w", err)
@@ -210,7 +214,7 @@ func (s *Store) save(ctx context.Context, snap *catalog.Snapshot) error {
 		}
 		fb := snapB.Bucket(bucketFiles)
 		fb.FillPercent = 1
-		for i, blk := range encodeFileStates(snap.Files) {
+		for i, blk := range fileBlocks {
 			if err := fb.Put(binary.BigEndian.AppendUint32(nil, uint32(i)), blk); err != nil {
 				return fmt.Errorf("store block %d of file states: %w", i, err)
 			}
@@ -508,7 +512,7 @@ func decodeEntities(ctx context.Context, blocks []kv) ([]*catalog.Entity, error)
 					return
 				}
 				var err error
-				if raw, err = decompress(raw, blocks[b].value); err != nil {
+				if raw, err = decompress(raw, blocks[b].value, maxBlockBytes); err != nil {
 					errs[w] = fmt.Errorf("decode stored block %d: %w", b, err)
 					return
 				}
@@ -583,10 +587,11 @@ func decodeEntities(ctx context.Context, blocks []kv) ([]*catalog.Entity, error)
 	return out, nil
 }
 
-// decompress decompresses a stored block into buf, grown if need be.
-func decompress(buf, block []byte) ([]byte, error) {
+// decompress decompresses a stored block into buf, grown if need be,
+// refusing one that would be bigger than limit.
+func decompress(buf, block []byte, limit int) ([]byte, error) {
 	n, err := s2.DecodedLen(block)
-	if err != nil || n > maxBlockBytes {
+	if err != nil || n > limit {
 		return buf, fmt.Errorf("%w: block of %d bytes: %v", errCorrupt, n, err)
 	}
 	out, err := s2.Decode(buf[:cap(buf)], block)
