@@ -90,10 +90,14 @@ type loadedFile struct {
 	entities []*Entity
 	problems Problems
 	reused   bool
-	kept     int  // entities[kept:] are last good versions from the previous snapshot
-	skip     bool // not a descriptor after all
-	missing  bool
-	targets  [][]loadItem // what the file's Locations name
+	// relocated tells that a reused file's entities got new location
+	// annotations: the same file reached at another path or from
+	// another root, as after a relative root's working folder changed.
+	relocated bool
+	kept      int  // entities[kept:] are last good versions from the previous snapshot
+	skip      bool // not a descriptor after all
+	missing   bool
+	targets   [][]loadItem // what the file's Locations name
 }
 
 // Load reads the roots. prev, when not nil, is the last snapshot: files whose
@@ -170,8 +174,10 @@ func (l *Loader) load(ctx context.Context, prev *Snapshot, whole bool) (*LoadRes
 			for _, e := range f.entities {
 				if e.Kind == KindLocation {
 					next, probs := l.locationTargets(f, e)
-					items = append(items, next)
-					f.targets = append(f.targets, next)
+					if len(next) > 0 {
+						items = append(items, next)
+						f.targets = append(f.targets, next)
+					}
 					res.Problems = append(res.Problems, probs...)
 				}
 			}
@@ -180,6 +186,7 @@ func (l *Loader) load(ctx context.Context, prev *Snapshot, whole bool) (*LoadRes
 
 	res.Problems = append(res.Problems, cycleWarnings(files)...)
 
+	relocated := false
 	for _, f := range files {
 		if f.state.Path != "" {
 			res.Files = append(res.Files, f.state)
@@ -187,14 +194,15 @@ func (l *Loader) load(ctx context.Context, prev *Snapshot, whole bool) (*LoadRes
 		switch {
 		case f.reused:
 			res.Reused++
+			relocated = relocated || f.relocated
 		case !f.missing:
 			res.Parsed++
 		}
 		res.Problems = append(res.Problems, f.problems...)
 	}
-	// With the same files, all reused, previous owners win again: the
-	// result, conflicts included, is the previous one.
-	res.Unchanged = prev != nil && res.Parsed == 0 && len(res.Files) == len(prev.Files)
+	// With the same files, all reused where they were, previous owners
+	// win again: the result, conflicts included, is the previous one.
+	res.Unchanged = prev != nil && res.Parsed == 0 && !relocated && len(res.Files) == len(prev.Files)
 	if res.Unchanged && !whole {
 		return res, nil
 	}
@@ -557,6 +565,7 @@ func (l *Loader) annotate(f *loadedFile) {
 		a := e.Metadata.Annotations
 		_, hasSrc := a.Lookup(AnnotationSourceLocation)
 		if f.reused {
+			f.relocated = true
 			a = slices.Grow(slices.Clone(a), 3)
 			c := *e
 			e = &c

@@ -661,3 +661,39 @@ func TestSyncer_Sync_UnreadableRootKeepsSnapshot(t *testing.T) {
 		t.Error("the last snapshot was dropped when its root became unreadable")
 	}
 }
+
+// TestSyncer_Sync_WorkingFolderChanges syncs a relative root, then the
+// same files (same sizes and times) in another working folder: they are
+// reused, but their location annotations change, so the sync is not
+// unchanged and the index serves the new locations.
+func TestSyncer_Sync_WorkingFolderChanges(t *testing.T) {
+	files := map[string]string{
+		"org/catalog-info.yaml": locationYAML("root", "targets: [./svc.yaml]"),
+		"org/svc.yaml":          componentYAML("svc", "team"),
+	}
+	a, b := writeTree(t, t.TempDir(), files), writeTree(t, t.TempDir(), files)
+	when := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, dir := range []string{a, b} {
+		for rel := range files {
+			if err := os.Chtimes(filepath.Join(dir, rel), when, when); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	t.Chdir(a)
+	s, c := newSyncer([]string{"org/catalog-info.yaml"}, nil)
+	syncOnce(t, s)
+	t.Chdir(b)
+	rep := syncOnce(t, s)
+	if rep.Unchanged || rep.Parsed != 0 || rep.Reused != 2 {
+		t.Errorf("Sync() in another folder = %+v, want both files reused and the sync not unchanged", countsOf(rep))
+	}
+	e, ok := c.Index().Get("component:default/svc")
+	if !ok {
+		t.Fatal("svc is gone")
+	}
+	want := "file:" + filepath.Join(b, "org", "svc.yaml")
+	if got := e.Annotation(catalog.AnnotationManagedByLocation); got != want {
+		t.Errorf("svc location = %q, want %q", got, want)
+	}
+}
