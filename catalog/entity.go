@@ -6,7 +6,9 @@ package catalog
 
 import (
 	"cmp"
+	"encoding/binary"
 	"fmt"
+	"iter"
 	"slices"
 	"sort"
 	"strconv"
@@ -53,9 +55,9 @@ type Entity struct {
 	// Backstage shape and is not marshalled with the entity.
 	Origin Origin `json:"-"`
 
-	// refPos locates each ref of the spec for warnings; nil for entities
-	// loaded from a store.
-	refPos []refPos
+	// refPos locates each ref of the spec for warnings, packed (see
+	// packRefPositions); empty for entities loaded from a store.
+	refPos string
 	key    string
 	// relTargets[i] is where Relations[i]'s target was among the entities
 	// Relate was last given, or -1; see RelationTargetHint.
@@ -91,9 +93,8 @@ func (r specRef) String() string {
 	return "spec." + r.name + "[" + strconv.Itoa(r.index) + "]"
 }
 
-// refPos is where a ref of the spec was written: 16 bytes and no pointer,
-// so an entity's positions are one object the collector never scans.
-// field is the field's position in refFieldNames.
+// refPos is where a ref of the spec was written. field is the field's
+// position in refFieldNames.
 type refPos struct {
 	field     uint8
 	index     int32
@@ -125,12 +126,70 @@ func (e *Entity) refPosition(at specRef) (position, bool) {
 	if !ok {
 		return position{}, false
 	}
-	for _, r := range e.refPos {
+	for r := range e.refPositions() {
 		if r.field == field && int(r.index) == at.index {
 			return position{int(r.line), int(r.col)}, true
 		}
 	}
 	return position{}, false
+}
+
+// packRefPositions appends ps to b packed: their number, then for each
+// its field byte and, as uvarints, index+1, line and column. Most take 4
+// bytes where a refPos takes 16; a large catalog has half a million, kept
+// for as long as their entities.
+func packRefPositions(b []byte, ps []refPos) []byte {
+	b = binary.AppendUvarint(b, uint64(len(ps)))
+	for _, r := range ps {
+		b = append(b, r.field)
+		b = binary.AppendUvarint(b, uint64(uint32(r.index+1)))
+		b = binary.AppendUvarint(b, uint64(uint32(r.line)))
+		b = binary.AppendUvarint(b, uint64(uint32(r.col)))
+	}
+	return b
+}
+
+// refPositions yields the positions packed in e.refPos, stopping at the
+// first that is cut short.
+func (e *Entity) refPositions() iter.Seq[refPos] {
+	return func(yield func(refPos) bool) {
+		n, s, ok := stringUvarint(e.refPos)
+		for ; ok && n > 0 && s != ""; n-- {
+			var index, line, col uint64
+			field := s[0]
+			if index, s, ok = stringUvarint(s[1:]); !ok {
+				return
+			}
+			if line, s, ok = stringUvarint(s); !ok {
+				return
+			}
+			if col, s, ok = stringUvarint(s); !ok {
+				return
+			}
+			if !yield(refPos{field, int32(uint32(index)) - 1, int32(uint32(line)), int32(uint32(col))}) {
+				return
+			}
+		}
+	}
+}
+
+// refPositionCount is how many positions e.refPos holds.
+func (e *Entity) refPositionCount() int {
+	n, _, _ := stringUvarint(e.refPos)
+	return int(min(n, uint64(len(e.refPos))))
+}
+
+// stringUvarint reads a uvarint at the start of s and returns it with the
+// rest of s; ok is false when s does not start with one.
+func stringUvarint(s string) (x uint64, rest string, ok bool) {
+	for i := 0; i < len(s) && i < binary.MaxVarintLen64; i++ {
+		b := s[i]
+		if b < 0x80 {
+			return x | uint64(b)<<(7*i), s[i+1:], true
+		}
+		x |= uint64(b&0x7f) << (7 * i)
+	}
+	return 0, "", false
 }
 
 // Metadata is the entity's metadata block.

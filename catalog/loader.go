@@ -410,8 +410,8 @@ func (l *Loader) missing(it *loadItem, err error) Problem {
 // and column. The parser records the positions of reference fields only, so
 // the file is read again: problems with targets are rare.
 func atField(p Problem, e *Entity, file string) Problem {
-	for _, r := range e.refPos {
-		if (specRef{refFieldNames[r.field], int(r.index)}).String() == p.Field {
+	for r := range e.refPositions() {
+		if int(r.field) < len(refFieldNames) && (specRef{refFieldNames[r.field], int(r.index)}).String() == p.Field {
 			p.Line, p.Column = int(r.line), int(r.col)
 			return p
 		}

@@ -98,6 +98,7 @@ type scratch struct {
 	specPairs           []specPair
 	pairs               []KeyValue // see stringMap
 	refPos              []refPos   // docParser.refPos, reused
+	refPacked           []byte     // refPos packed for the entity
 
 	keys   keySet
 	dup    map[dupKey]int

@@ -2,6 +2,8 @@ package catalog
 
 import (
 	"errors"
+	"math"
+	"slices"
 	"testing"
 )
 
@@ -89,5 +91,35 @@ func TestRefFieldNames(t *testing.T) {
 	}
 	if _, ok := refField("description"); ok {
 		t.Error("refField accepted a field that holds no ref")
+	}
+}
+
+func TestRefPositions_Packed(t *testing.T) {
+	want := []refPos{
+		{field: 0, index: -1, line: 1, col: 1},
+		{field: 3, index: 0, line: 127, col: 128},
+		{field: 7, index: 300, line: 1 << 20, col: 9},
+		{field: 255, index: math.MaxInt32 - 1, line: math.MaxInt32, col: math.MaxInt32},
+	}
+	e := &Entity{refPos: string(packRefPositions(nil, want))}
+	if n := e.refPositionCount(); n != len(want) {
+		t.Errorf("refPositionCount() = %d, want %d", n, len(want))
+	}
+	if got := slices.Collect(e.refPositions()); !slices.Equal(got, want) {
+		t.Errorf("refPositions() = %v, want %v", got, want)
+	}
+	if p, ok := e.refPosition(specRef{refFieldNames[3], 0}); !ok || p != (position{127, 128}) {
+		t.Errorf("refPosition(%s[0]) = %v, %v; want 127:128", refFieldNames[3], p, ok)
+	}
+	// Cut short, the positions end early instead of reading past the end.
+	packed := e.refPos
+	for n := range len(packed) {
+		cut := &Entity{refPos: packed[:n]}
+		if got := slices.Collect(cut.refPositions()); len(got) > len(want) || !slices.Equal(got, want[:len(got)]) {
+			t.Fatalf("refPositions() of %d of %d bytes = %v", n, len(packed), got)
+		}
+	}
+	if got := slices.Collect((&Entity{}).refPositions()); len(got) != 0 {
+		t.Errorf("refPositions() of an entity without any = %v", got)
 	}
 }

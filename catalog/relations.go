@@ -233,8 +233,8 @@ func eachRef(e *Entity, fn func(f specField, index int, v string)) {
 // recorded, or for an entity from a store, a count of the ref fields'
 // strings.
 func refCount(e *Entity) int {
-	if e.refPos != nil {
-		return len(e.refPos)
+	if e.refPos != "" {
+		return e.refPositionCount()
 	}
 	n := 0
 	eachRef(e, func(specField, int, string) { n++ })

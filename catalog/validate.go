@@ -297,7 +297,9 @@ func (p *docParser) entity(n *yaml.Node) *Entity {
 	// Positions were collected in the scratch's buffer; the entity keeps
 	// a copy of exactly their size.
 	if len(p.refPos) > 0 {
-		e.refPos = slices.Clone(p.refPos)
+		packed := packRefPositions(p.sc.refPacked[:0], p.refPos)
+		e.refPos = p.sc.keep(packed)
+		p.sc.refPacked = packed[:0]
 	}
 	p.sc.refPos = p.refPos[:0]
 	return e
