@@ -112,13 +112,10 @@ func (l *Loader) Load(ctx context.Context, prev *Snapshot) (*LoadResult, error) 
 // deciding which copy of each key is kept and lists no entities: the
 // caller serves prev, which a whole result would repeat.
 func (l *Loader) load(ctx context.Context, prev *Snapshot, whole bool) (*LoadResult, error) {
-	prevFiles := map[string]FileState{}
-	prevEntities := map[string][]*Entity{}
-	prevProblems := map[string]Problems{}
-	prevOwner := map[string]string{}
+	var before *snapshotFiles // nil: nothing to reuse
+	files0 := 0
 	if prev != nil {
-		x := prev.files()
-		prevFiles, prevEntities, prevProblems, prevOwner = x.states, x.entities, x.problems, x.owner
+		before, files0 = prev.files(), len(prev.Files)
 	}
 
 	res := &LoadResult{}
@@ -137,7 +134,7 @@ func (l *Loader) load(ctx context.Context, prev *Snapshot, whole bool) (*LoadRes
 
 	// Sized for a catalog like the last one: grown from empty, the maps
 	// below rehashed a 100,000-file catalog a dozen times per sync.
-	visited := make(map[string]bool, len(prevFiles))
+	visited := make(map[string]bool, files0)
 	var files []*loadedFile
 	for len(items) > 0 {
 		if err := ctx.Err(); err != nil {
@@ -160,7 +157,7 @@ func (l *Loader) load(ctx context.Context, prev *Snapshot, whole bool) (*LoadRes
 				wave = append(wave, &slab[len(slab)-1])
 			}
 		}
-		l.readWave(ctx, wave, prevFiles, prevEntities, prevProblems)
+		l.readWave(ctx, wave, before)
 		if err := ctx.Err(); err != nil {
 			// The wave stopped part way: what it has is no catalog.
 			return nil, fmt.Errorf("load catalog: %w", err)
@@ -206,7 +203,7 @@ func (l *Loader) load(ctx context.Context, prev *Snapshot, whole bool) (*LoadRes
 	if res.Unchanged && !whole {
 		return res, nil
 	}
-	owned, conflicts := owners(files, prevOwner)
+	owned, conflicts := owners(files, before)
 	res.Entities = make([]*Entity, len(owned))
 	res.shared = make([]bool, len(owned))
 	for i, c := range owned {
@@ -229,10 +226,8 @@ func (l *Loader) load(ctx context.Context, prev *Snapshot, whole bool) (*LoadRes
 
 // candidate is an entity of a loaded file, up for its key.
 type candidate struct {
-	key string
-	// rank orders the copies of a key: the copy in the file that owned
-	// the key last time first, then discovery order.
-	rank   int
+	key    string
+	rank   int // discovery order
 	e      *Entity
 	shared bool    // from the previous snapshot (see LoadResult.shared)
 	owner  *Entity // for a copy that lost: the one that kept the key
@@ -242,10 +237,10 @@ type candidate struct {
 // file that owned the key last time, if that file still defines it,
 // otherwise the first in discovery order. It returns the kept ones in key
 // order and the others in the order they lose. The copies are sorted by
-// key, the keeper first in each run, on two cores: a map of every key was
-// a fifth of a second of one core on a large catalog, and a sync sorts by
-// key anyway.
-func owners(files []*loadedFile, prevOwner map[string]string) (kept, lost []candidate) {
+// key in discovery order on two cores (a map of every key was a fifth of a
+// second of one core on a large catalog, and a sync sorts by key anyway);
+// only a key with several copies asks before who owned it.
+func owners(files []*loadedFile, before *snapshotFiles) (kept, lost []candidate) {
 	n := 0
 	for _, f := range files {
 		n += len(f.entities)
@@ -253,11 +248,7 @@ func owners(files []*loadedFile, prevOwner map[string]string) (kept, lost []cand
 	all := make([]candidate, 0, n)
 	for _, f := range files {
 		for i, e := range f.entities {
-			c := candidate{key: e.Key(), rank: len(all), e: e, shared: f.reused || i >= f.kept}
-			if prevOwner[c.key] == f.item.display {
-				c.rank -= n
-			}
-			all = append(all, c)
+			all = append(all, candidate{key: e.Key(), rank: len(all), e: e, shared: f.reused || i >= f.kept})
 		}
 	}
 	sorted := make([]candidate, len(all))
@@ -267,12 +258,24 @@ func owners(files []*loadedFile, prevOwner map[string]string) (kept, lost []cand
 	kept = all[:0] // sorted holds them all now
 	for i := 0; i < len(sorted); {
 		j := i + 1
-		for ; j < len(sorted) && sorted[j].key == sorted[i].key; j++ {
-			c := sorted[j]
-			c.owner = sorted[i].e
+		for j < len(sorted) && sorted[j].key == sorted[i].key {
+			j++
+		}
+		run := sorted[i:j]
+		if len(run) > 1 {
+			// The copy in the file that owned the key keeps it.
+			file, ok := before.owner(run[0].key)
+			if k := slices.IndexFunc(run, func(c candidate) bool { return c.e.Origin.File == file }); ok && k > 0 {
+				keeper := run[k]
+				copy(run[1:k+1], run[:k])
+				run[0] = keeper
+			}
+		}
+		for _, c := range run[1:] {
+			c.owner = run[0].e
 			lost = append(lost, c)
 		}
-		kept = append(kept, sorted[i])
+		kept = append(kept, run[0])
 		i = j
 	}
 	slices.SortFunc(lost, func(a, b candidate) int { return cmp.Compare(a.rank, b.rank) })
@@ -282,7 +285,7 @@ func owners(files []*loadedFile, prevOwner map[string]string) (kept, lost []cand
 // readWave fills in each file's entities, reusing unchanged files from the
 // previous snapshot and parsing the rest, in parallel: on a large tree the
 // stat calls alone take a core for a second.
-func (l *Loader) readWave(ctx context.Context, wave []*loadedFile, prevFiles map[string]FileState, prevEntities map[string][]*Entity, prevProblems map[string]Problems) {
+func (l *Loader) readWave(ctx context.Context, wave []*loadedFile, before *snapshotFiles) {
 	workers := l.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -295,7 +298,7 @@ func (l *Loader) readWave(ctx context.Context, wave []*loadedFile, prevFiles map
 			defer wg.Done()
 			var buf []byte
 			for f := range jobs {
-				buf = l.readFile(f, buf, prevFiles, prevEntities, prevProblems)
+				buf = l.readFile(f, buf, before)
 			}
 		}()
 	}
@@ -309,7 +312,7 @@ func (l *Loader) readWave(ctx context.Context, wave []*loadedFile, prevFiles map
 	wg.Wait()
 	for _, f := range wave {
 		if !f.reused && !f.missing {
-			keepLastGood(f, prevEntities[f.item.display])
+			keepLastGood(f, before.entities(f.item.display))
 		}
 	}
 }
@@ -317,7 +320,7 @@ func (l *Loader) readWave(ctx context.Context, wave []*loadedFile, prevFiles map
 // readFile fills in one file: unchanged ones from the previous snapshot,
 // the others parsed. buf is the worker's read buffer; readFile returns it,
 // grown if need be. Nothing parsed keeps a reference to it.
-func (l *Loader) readFile(f *loadedFile, buf []byte, prevFiles map[string]FileState, prevEntities map[string][]*Entity, prevProblems map[string]Problems) []byte {
+func (l *Loader) readFile(f *loadedFile, buf []byte, before *snapshotFiles) []byte {
 	it := f.item
 	var st fileStat
 	var err error
@@ -334,12 +337,12 @@ func (l *Loader) readFile(f *loadedFile, buf []byte, prevFiles map[string]FileSt
 		return buf
 	}
 	f.state = FileState{Path: it.display, Size: st.size, ModTime: st.modTime}
-	if old, ok := prevFiles[it.display]; ok && old == f.state {
+	if old, ok := before.state(it.display); ok && old == f.state {
 		f.reused = true
 		// Clipped: the lists belong to the previous snapshot's index,
 		// which later loads read too; an append must copy.
-		f.entities = slices.Clip(prevEntities[it.display])
-		f.problems = slices.Clip(prevProblems[it.display])
+		f.entities = before.entities(it.display)
+		f.problems = before.fileProblems(it.display)
 		l.annotate(f)
 		return buf
 	}

@@ -2,6 +2,8 @@ package catalog_test
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -54,5 +56,35 @@ func TestLoader_Load_FIFO(t *testing.T) {
 			!strings.Contains(res.Problems[0].Message, "not a regular file") {
 			t.Errorf("%s: problems %v, want one error: named.yaml is not a regular file", name, res.Problems)
 		}
+	}
+}
+
+// TestSyncer_Sync_UnreadableFileKeepsEntities: a file that cannot be read
+// any more (here replaced by a FIFO) keeps its entities' last good
+// versions, sync after sync, though it has no recorded state to reuse.
+func TestSyncer_Sync_UnreadableFileKeepsEntities(t *testing.T) {
+	dir := writeTree(t, t.TempDir(), map[string]string{
+		"catalog-info.yaml": locationYAML("root", "targets: [./svc.yaml, ./other.yaml]"),
+		"svc.yaml":          componentYAML("svc", "team"),
+		"other.yaml":        componentYAML("other", "team"),
+	})
+	s, c := newSyncer([]string{filepath.Join(dir, "catalog-info.yaml")}, nil)
+	syncOnce(t, s)
+	svc := filepath.Join(dir, "svc.yaml")
+	if err := os.Remove(svc); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(svc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		rep := syncOnce(t, s)
+		if _, ok := c.Index().Get("component:default/svc"); !ok {
+			t.Fatalf("sync %d after svc.yaml became unreadable: svc is gone (%+v)", i+1, countsOf(rep))
+		}
+		if rep.Errors != 1 {
+			t.Errorf("sync %d: %d errors, want the one saying svc.yaml cannot be read", i+1, rep.Errors)
+		}
+		rewrite(t, filepath.Join(dir, "other.yaml"), withDescription(componentYAML("other", "team"), fmt.Sprint("v", i)))
 	}
 }
