@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -99,10 +100,19 @@ func serve(ctx context.Context, e env, f commonFlags, addr, chat string) error {
 		} else {
 			a.log.Info("catalog sync", "entities", rep.Entities, "errors", rep.Errors, "warnings", rep.Warnings, "parsed", rep.Parsed, "unchanged", rep.Unchanged, "took", rep.Took)
 		}
+		// Whatever the first sync did, starting up (reading the store,
+		// or reading every file) left garbage the size of the catalog.
+		debug.FreeOSMemory()
 		ready.Store(true)
 		firstSync <- rep
 		a.syncer.Run(ctx, time.Duration(a.cfg.Catalog.Refresh), func(rep catalog.SyncReport, err error) {
 			a.metrics.observeSync(a.catalog.Index(), rep, err)
+			if !rep.Unchanged && rep.Entities > 0 {
+				// The snapshot this sync replaced is garbage now, and
+				// the collector would keep its memory until the heap
+				// next doubled. Unchanged re-syncs replace nothing.
+				debug.FreeOSMemory()
+			}
 		})
 	}()
 	for _, run := range adapters {
