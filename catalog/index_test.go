@@ -427,7 +427,8 @@ func TestIndex_Snapshot(t *testing.T) {
 
 // ByName agrees with a scan of every entity, in key order, on a catalog
 // whose names recur across kinds and namespaces, so that key order is
-// many sorted runs of names.
+// many sorted runs of names. NewIndex takes what it is given: a name no
+// descriptor may have (with a '/') is found by that name too.
 func TestIndex_ByNameMatchesScan(t *testing.T) {
 	kinds := []string{catalog.KindComponent, catalog.KindAPI, catalog.KindResource, catalog.KindSystem}
 	var es []*catalog.Entity
@@ -441,6 +442,7 @@ func TestIndex_ByNameMatchesScan(t *testing.T) {
 			},
 		})
 	}
+	es = append(es, &catalog.Entity{APIVersion: "backstage.io/v1alpha1", Kind: catalog.KindSystem, Metadata: catalog.Metadata{Name: "Svc/5", Namespace: "default"}})
 	want := map[string][]string{}
 	for _, e := range es {
 		n := strings.ToLower(e.Metadata.Name)
@@ -466,5 +468,16 @@ func TestIndex_ByNameMatchesScan(t *testing.T) {
 	}
 	if got := ix.ByName("svc-97"); got != nil {
 		t.Errorf("ByName(svc-97) = %v, want nothing", keysOf(got))
+	}
+}
+
+// A zero Index, like an empty one, finds nothing and suggests nothing.
+func TestIndex_ZeroValueFindsNothing(t *testing.T) {
+	var ix catalog.Index
+	if got := ix.ByName("payments-api"); got != nil {
+		t.Errorf("ByName() = %v", keysOf(got))
+	}
+	if got := ix.Suggest("payments-api", 3); got != nil {
+		t.Errorf("Suggest() = %v", got)
 	}
 }

@@ -386,8 +386,8 @@ func newNameIndex(entities []*Entity) *nameIndex {
 	return ni
 }
 
-// distinctNames sorts entities, which are in key order, by the name in
-// their key (the lowercase name) and then key. It returns the distinct
+// distinctNames sorts entities, which are in key order, by their
+// lowercase name and then key. It returns the distinct
 // names and, for ByName, the entities in that order: names[i]'s are
 // byName[first[i]:first[i+1]]. Within one kind and namespace key order is
 // name order, so the names come in a few sorted runs, which are merged
@@ -396,7 +396,7 @@ func distinctNames(entities []*Entity) (names []string, byName []*Entity, first 
 	all := make([]named, len(entities))
 	bounds := []int{0} // where each sorted run starts, then len(all)
 	for i, e := range entities {
-		all[i] = named{NameOfKey(e.Key()), e}
+		all[i] = named{strings.ToLower(e.Metadata.Name), e}
 		if i > 0 && all[i].name < all[i-1].name {
 			bounds = append(bounds, i)
 		}
@@ -485,10 +485,10 @@ func uniqueTrigrams(s string) []trigram {
 // first.
 func (ix *Index) Suggest(name string, n int) []string {
 	q := strings.ToLower(strings.TrimSpace(name))
-	if q == "" || n <= 0 {
+	ni := ix.names
+	if q == "" || n <= 0 || ni == nil {
 		return nil
 	}
-	ni := ix.names
 	// With d edits allowed a name needs more than 3d trigrams for the
 	// rarest-trigram filter to be complete, hence distance 2 only from
 	// eight characters on.

@@ -36,9 +36,10 @@ type Snapshot struct {
 }
 
 // snapshotFiles indexes a snapshot by file for a load that reuses it. It
-// lives as long as its snapshot, so it is kept small: one map from path
-// to a file's number, and the entities grouped by file in one array (a
-// map per question was 20 MB on a 100,000-file catalog).
+// lives as long as its snapshot, so it is kept small: a map from path to
+// a file's number, the entities grouped by file in one array, and a map
+// of the few problems a reuse repeats (a map per question, one of them
+// keyed by entity, was 20 MB on a 100,000-file catalog).
 type snapshotFiles struct {
 	at       map[string]int32 // path -> file number
 	states   []FileState      // states[i] is file i's; files past its end have none

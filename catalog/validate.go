@@ -295,7 +295,7 @@ func (p *docParser) entity(n *yaml.Node) *Entity {
 	var key [96]byte
 	e.key = p.sc.keep(e.Ref().appendKey(key[:0]))
 	// Positions were collected in the scratch's buffer; the entity keeps
-	// a copy of exactly their size.
+	// them packed, in the document's slab.
 	if len(p.refPos) > 0 {
 		packed := packRefPositions(p.sc.refPacked[:0], p.refPos)
 		e.refPos = p.sc.keep(packed)

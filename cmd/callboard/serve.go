@@ -100,11 +100,11 @@ func serve(ctx context.Context, e env, f commonFlags, addr, chat string) error {
 		} else {
 			a.log.Info("catalog sync", "entities", rep.Entities, "errors", rep.Errors, "warnings", rep.Warnings, "parsed", rep.Parsed, "unchanged", rep.Unchanged, "took", rep.Took)
 		}
+		ready.Store(true)
+		firstSync <- rep
 		// Whatever the first sync did, starting up (reading the store,
 		// or reading every file) left garbage the size of the catalog.
 		debug.FreeOSMemory()
-		ready.Store(true)
-		firstSync <- rep
 		a.syncer.Run(ctx, time.Duration(a.cfg.Catalog.Refresh), func(rep catalog.SyncReport, err error) {
 			a.metrics.observeSync(a.catalog.Index(), rep, err)
 			if !rep.Unchanged && rep.Entities > 0 {
