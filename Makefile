@@ -33,6 +33,7 @@ fuzz: ## run each fuzz target for FUZZTIME
 	$(GO) test -run='^$$' -fuzz=FuzzParseDecoders -fuzztime=$(FUZZTIME) -fuzzminimizetime=5x ./catalog/
 	$(GO) test -run='^$$' -fuzz=FuzzTokenize -fuzztime=$(FUZZTIME) ./bot/
 	$(GO) test -run='^$$' -fuzz=FuzzDecodeEntity -fuzztime=$(FUZZTIME) ./catalog/boltstore/
+	$(GO) test -run='^$$' -fuzz=FuzzDecodeFileStates -fuzztime=$(FUZZTIME) ./catalog/boltstore/
 
 cover: ## test coverage report in cover.out and per function
 	$(GO) test -count=1 -coverprofile=cover.out $(PKGS)
