@@ -113,9 +113,9 @@ func (l *Loader) Load(ctx context.Context, prev *Snapshot) (*LoadResult, error) 
 // caller serves prev, which a whole result would repeat.
 func (l *Loader) load(ctx context.Context, prev *Snapshot, whole bool) (*LoadResult, error) {
 	var before *snapshotFiles // nil: nothing to reuse
-	files0 := 0
+	lastFiles := 0            // how many files the last snapshot had
 	if prev != nil {
-		before, files0 = prev.files(), len(prev.Files)
+		before, lastFiles = prev.files(), len(prev.Files)
 	}
 
 	res := &LoadResult{}
@@ -134,7 +134,7 @@ func (l *Loader) load(ctx context.Context, prev *Snapshot, whole bool) (*LoadRes
 
 	// Sized for a catalog like the last one: grown from empty, the maps
 	// below rehashed a 100,000-file catalog a dozen times per sync.
-	visited := make(map[string]bool, files0)
+	visited := make(map[string]bool, lastFiles)
 	var files []*loadedFile
 	for len(items) > 0 {
 		if err := ctx.Err(); err != nil {
