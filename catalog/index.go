@@ -131,7 +131,7 @@ func (ix *Index) ByName(name string) []*Entity {
 	if ni == nil {
 		return nil
 	}
-	i, ok := slices.BinarySearch(ni.names, strings.ToLower(name))
+	i, ok := ni.position(strings.ToLower(name))
 	if !ok {
 		return nil
 	}

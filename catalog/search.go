@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"sort"
 	"strings"
@@ -297,6 +298,13 @@ func (ix *Index) Search(query string, limit int) ([]Hit, int) {
 // index's build time. Other trigrams are in a map.
 type nameIndex struct {
 	names []string // distinct lowercase names, sorted
+	// slots is an open-addressing table of the names: 1 + the position of
+	// a name hashing to it or after it, 0 for none. ByName answers every
+	// /whoowns; a binary search took 18 compares of names scattered over
+	// the heap, each a cache miss in a large catalog, and a map of names
+	// cost five times the memory.
+	slots []int32
+	seed  maphash.Seed
 	// byName[first[i]:first[i+1]] are the entities named names[i], in
 	// key order.
 	byName []*Entity
@@ -333,11 +341,45 @@ func (ni *nameIndex) postings(tg trigram) []int32 {
 	return ni.ids[ni.offs[i]:ni.offs[i+1]]
 }
 
+// hashNames fills slots, at most half full, from the names' hashes.
+func (ni *nameIndex) hashNames(hashes []uint64) {
+	size := 8
+	for size < 2*len(ni.names) {
+		size *= 2
+	}
+	ni.slots = make([]int32, size)
+	mask := uint64(size - 1)
+	for i, h := range hashes {
+		h &= mask
+		for ni.slots[h] != 0 {
+			h = (h + 1) & mask
+		}
+		ni.slots[h] = int32(i + 1)
+	}
+}
+
+// position returns the position of a lowercase name in names.
+func (ni *nameIndex) position(name string) (int, bool) {
+	if len(ni.slots) == 0 {
+		return 0, false
+	}
+	mask := uint64(len(ni.slots) - 1)
+	for h := maphash.String(ni.seed, name) & mask; ni.slots[h] != 0; h = (h + 1) & mask {
+		if i := int(ni.slots[h] - 1); ni.names[i] == name {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
 // newNameIndex indexes the distinct lowercase names of entities, which are
 // sorted by key.
 func newNameIndex(entities []*Entity) *nameIndex {
 	ni := &nameIndex{other: map[trigram][]int32{}}
-	ni.names, ni.byName, ni.first = distinctNames(entities)
+	ni.seed = maphash.MakeSeed()
+	var hashes []uint64
+	ni.names, hashes, ni.byName, ni.first = distinctNames(entities, ni.seed)
+	ni.hashNames(hashes)
 	size := 0
 	for _, n := range ni.names {
 		size += len(n) // at least the number of trigrams
@@ -387,16 +429,18 @@ func newNameIndex(entities []*Entity) *nameIndex {
 }
 
 // distinctNames sorts entities, which are in key order, by their
-// lowercase name and then key. It returns the distinct
-// names and, for ByName, the entities in that order: names[i]'s are
+// lowercase name and then key. It returns the distinct names, their
+// hashes with seed (taken while each name is in the cache: hashing them
+// afterwards took twice as long) and, for ByName, the entities in that order: names[i]'s are
 // byName[first[i]:first[i+1]]. Within one kind and namespace key order is
 // name order, so the names come in a few sorted runs, which are merged
 // rather than sorted: sorting them took most of the name index's build.
-func distinctNames(entities []*Entity) (names []string, byName []*Entity, first []int32) {
+func distinctNames(entities []*Entity, seed maphash.Seed) (names []string, hashes []uint64, byName []*Entity, first []int32) {
 	all := make([]named, len(entities))
 	bounds := []int{0} // where each sorted run starts, then len(all)
 	for i, e := range entities {
-		all[i] = named{strings.ToLower(e.Metadata.Name), e}
+		name := strings.ToLower(e.Metadata.Name)
+		all[i] = named{name, maphash.String(seed, name), e}
 		if i > 0 && all[i].name < all[i-1].name {
 			bounds = append(bounds, i)
 		}
@@ -423,21 +467,23 @@ func distinctNames(entities []*Entity) (names []string, byName []*Entity, first 
 			distinct++
 		}
 	}
-	names, first = make([]string, 0, distinct), make([]int32, 0, distinct+1)
+	names, hashes, first = make([]string, 0, distinct), make([]uint64, 0, distinct), make([]int32, 0, distinct+1)
 	byName = make([]*Entity, len(all))
 	for i, n := range all {
 		if i == 0 || n.name != all[i-1].name {
 			names = append(names, n.name)
+			hashes = append(hashes, n.hash)
 			first = append(first, int32(i))
 		}
 		byName[i] = n.e
 	}
-	return names, byName, append(first, int32(len(all)))
+	return names, hashes, byName, append(first, int32(len(all)))
 }
 
-// named is an entity with the name in its key.
+// named is an entity with its lowercase name and the name's hash.
 type named struct {
 	name string
+	hash uint64
 	e    *Entity
 }
 
