@@ -118,14 +118,22 @@ type Options struct {
 	// PostInterval is the pause between two posts to one channel; zero
 	// means one second, Slack's rate for chat.postMessage.
 	PostInterval time.Duration
+	// WorkTimeout bounds how long one input's command runs after the
+	// acknowledgement; zero means 15 minutes. A command stopped by it
+	// still answers that it took too long.
+	WorkTimeout time.Duration
 }
 
 const (
 	defaultAnswerBudget = 2 * time.Second
 	defaultPostInterval = time.Second
-	// workTimeout bounds everything done for one input after the
-	// acknowledgement: the router, a modal and the delivery of its answer.
-	workTimeout = 2 * time.Minute
+	// defaultWorkTimeout is half the life of a response_url: a late
+	// answer usually still goes where the command was typed.
+	defaultWorkTimeout = 15 * time.Minute
+	// deliverTimeout bounds the delivery of one answer, channel pacing and
+	// Retry-After waits included. It starts when the answer is ready, so
+	// that work which used up its own time can still say so.
+	deliverTimeout = 2 * time.Minute
 	// maxBody is the largest request body read; Slack's are far smaller.
 	maxBody = 1 << 20
 )
@@ -183,6 +191,9 @@ func New(router Router, opts Options) (*Adapter, error) {
 	}
 	if opts.PostInterval <= 0 {
 		opts.PostInterval = defaultPostInterval
+	}
+	if opts.WorkTimeout <= 0 {
+		opts.WorkTimeout = defaultWorkTimeout
 	}
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{Timeout: 30 * time.Second}
@@ -248,13 +259,22 @@ func (a *Adapter) Shutdown(ctx context.Context) error {
 }
 
 // background runs f after the acknowledgement, with its own context: the
-// request's context ends as soon as Slack has its answer.
+// request's context ends as soon as Slack has its answer. The context ends
+// after the work timeout, or at shutdown.
 func (a *Adapter) background(f func(ctx context.Context)) {
 	a.work.Go(func() {
-		ctx, cancel := context.WithTimeout(a.base, workTimeout)
+		ctx, cancel := context.WithTimeout(a.base, a.opts.WorkTimeout)
 		defer cancel()
 		f(ctx)
 	})
+}
+
+// deliverLate delivers the outcome of work that ran in the background,
+// under a deadline of its own: the work's may have passed.
+func (a *Adapter) deliverLate(o origin, out bot.Outcome) {
+	ctx, cancel := context.WithTimeout(a.base, deliverTimeout)
+	defer cancel()
+	a.deliver(ctx, o, out)
 }
 
 // firstSeen reports whether none of keys has been seen before, recording all

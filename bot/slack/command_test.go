@@ -119,6 +119,62 @@ func TestCommand_SlowHandlerAcknowledgedFirst(t *testing.T) {
 	}
 }
 
+// The case, in real time: a handler that takes 10 seconds, with
+// the adapter's default answer budget.
+func TestCommand_TenSecondHandlerAcknowledgedWithinThreeSeconds(t *testing.T) {
+	t.Parallel()
+	slow := bot.HandlerFunc(func(ctx context.Context, req bot.Request) (bot.Reply, error) {
+		select {
+		case <-time.After(10 * time.Second):
+		case <-ctx.Done():
+			return bot.Reply{}, ctx.Err()
+		}
+		return bot.Reply{Text: "report for " + req.Arg(0)}, nil
+	})
+	env := newTestEnv(t, router(bot.Command{Name: "report", Handler: slow}), func(o *Options) {
+		o.AnswerBudget = 0 // the default
+	})
+
+	start := time.Now()
+	rec := env.command(t, slashCommand("/report", "payments-api", env.slack.hookURL("ten")))
+	if elapsed := time.Since(start); elapsed >= 3*time.Second {
+		t.Errorf("acknowledged after %v, want under Slack's 3s", elapsed)
+	}
+	if rec.Code != http.StatusOK || rec.Body.Len() != 0 {
+		t.Errorf("acknowledgement = %d %q, want an empty 200", rec.Code, rec.Body)
+	}
+	env.settle(t)
+	if took := time.Since(start); took < 10*time.Second {
+		t.Errorf("background work finished after %v, before the handler's 10s", took)
+	}
+	hooks := env.slack.callsTo("hook")
+	if len(hooks) != 1 || !strings.Contains(hooks[0].str("text"), "report for payments-api") {
+		t.Fatalf("response_url got %d posts (%v), want the report once", len(hooks), hooks)
+	}
+}
+
+// A command that outlives the work timeout is stopped, and the user is
+// told so: the answer is delivered under a deadline of its own.
+func TestCommand_TimedOutCommandStillAnswers(t *testing.T) {
+	stuck := bot.HandlerFunc(func(ctx context.Context, req bot.Request) (bot.Reply, error) {
+		<-ctx.Done()
+		return bot.Reply{}, ctx.Err()
+	})
+	env := newTestEnv(t, router(bot.Command{Name: "report", Handler: stuck}), func(o *Options) {
+		o.AnswerBudget = 10 * time.Millisecond
+		o.WorkTimeout = 100 * time.Millisecond
+	})
+	env.command(t, slashCommand("/report", "", env.slack.hookURL("stuck")))
+	env.settle(t)
+	hooks := env.slack.callsTo("hook")
+	if len(hooks) != 1 {
+		t.Fatalf("response_url got %d posts, want 1 saying the command took too long", len(hooks))
+	}
+	if text := hooks[0].str("text"); !strings.Contains(text, "/report took too long") {
+		t.Errorf("answer = %q, want it to say /report took too long", text)
+	}
+}
+
 func TestCommand_RefusedResponseURLFallsBackToPostMessage(t *testing.T) {
 	release := make(chan struct{})
 	slow := bot.HandlerFunc(func(context.Context, bot.Request) (bot.Reply, error) {

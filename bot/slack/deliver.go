@@ -54,7 +54,7 @@ func (a *Adapter) run(in bot.Input, o origin) (bot.Outcome, bool) {
 	a.background(func(ctx context.Context) {
 		out := a.handle(ctx, in)
 		if !h.offer(out) {
-			a.deliver(ctx, o, out)
+			a.deliverLate(o, out)
 		}
 	})
 	timer := time.NewTimer(a.opts.AnswerBudget)
