@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"regexp"
 	"strconv"
@@ -373,6 +374,14 @@ func (c Config) Validate() error {
 	}
 	if c.Slack.AppToken != "" && !strings.HasPrefix(c.Slack.AppToken.Reveal(), "xapp-") {
 		errs = append(errs, "slack.app_token: an app-level token starts with xapp-")
+	}
+	for _, u := range []struct{ key, value string }{{"slack.api_url", c.Slack.APIURL}, {"discord.api_url", c.Discord.APIURL}} {
+		if u.value == "" {
+			continue
+		}
+		if p, err := url.Parse(u.value); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			errs = append(errs, fmt.Sprintf("%s: %q is not an http(s) URL, e.g. https://slack.com/api/", u.key, u.value))
+		}
 	}
 	if c.Discord.PublicKey != "" && len(c.Discord.PublicKey) != 64 {
 		errs = append(errs, "discord.public_key: the application's public key is 64 hex characters")

@@ -107,6 +107,7 @@ func TestLoad_Errors(t *testing.T) {
 		{"bad addr", "http:\n  addr: localhost\n", nil, `http.addr: "localhost" is not HOST:PORT`},
 		{"bad app token", "slack:\n  app_token: ${T}\n", map[string]string{"T": "xoxb-wrong"}, "slack.app_token: an app-level token starts with xapp-"},
 		{"bad access user", "access:\n  rules:\n    - commands: [x]\n      users: [jane]\n", nil, `access.rules[0].users: "jane" must be slack:ID`},
+		{"bad api url", "slack:\n  api_url: slack.com/api\n", nil, `slack.api_url: "slack.com/api" is not an http(s) URL`},
 		{"syntax", "catalog: [\n", nil, "did not find expected"},
 	}
 	for _, tt := range tests {

@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -203,7 +204,8 @@ func New(router Router, opts Options) (*Adapter, error) {
 	}
 	apiOpts := []slack.Option{slack.OptionHTTPClient(opts.HTTPClient)}
 	if opts.APIURL != "" {
-		apiOpts = append(apiOpts, slack.OptionAPIURL(opts.APIURL))
+		// slack-go appends method names to the URL as it is.
+		apiOpts = append(apiOpts, slack.OptionAPIURL(strings.TrimSuffix(opts.APIURL, "/")+"/"))
 	}
 	if opts.AppToken != "" {
 		apiOpts = append(apiOpts, slack.OptionAppLevelToken(string(opts.AppToken)))

@@ -263,6 +263,55 @@ func TestCommand_ExpiredTriggerPostsOpenFormButton(t *testing.T) {
 	}
 }
 
+// A modal that cannot open for a reason other than its trigger gets no
+// "Open form" button, whose press would only fail the same way: the user
+// is told why, once.
+func TestCommand_FormThatCannotOpenSaysWhy(t *testing.T) {
+	newService := bot.HandlerFunc(func(context.Context, bot.Request) (bot.Reply, error) {
+		return bot.Reply{Text: "Describe the service.", Footer: "In a terminal: /new-service go-grpc name=…", Form: &bot.Form{
+			Title: "New service", SubmitAction: "/new-service create", Fields: []bot.FormField{{Name: "name", Required: true}}}}, nil
+	})
+	for _, tt := range []struct {
+		name     string
+		tweak    func(*Options)
+		viewsErr string // views.open's error, "" for none
+		want     []string
+		opens    int
+	}{
+		{name: "no bot token", tweak: func(o *Options) { o.BotToken = "" },
+			want: []string{"Describe the service.", "needs Callboard's bot token", "SLACK_BOT_TOKEN", "In a terminal: /new-service go-grpc name=…"}},
+		{name: "view refused", tweak: func(*Options) {}, viewsErr: "invalid_arguments", opens: 1,
+			want: []string{`the form "New service" could not be opened in Slack (invalid_arguments)`}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newTestEnv(t, router(bot.Command{Name: "new-service", Handler: newService}), tt.tweak)
+			if tt.viewsErr != "" {
+				env.slack.respond("views.open", func(w http.ResponseWriter) {
+					writeAPI(w, map[string]any{"ok": false, "error": tt.viewsErr})
+				})
+			}
+			env.command(t, slashCommand("/new-service", "go-grpc", env.slack.hookURL("f")))
+			env.settle(t)
+			if n := len(env.slack.callsTo("views.open")); n != tt.opens {
+				t.Errorf("views.open called %d times, want %d", n, tt.opens)
+			}
+			hooks := env.slack.callsTo("hook")
+			if len(hooks) != 1 {
+				t.Fatalf("response_url got %d posts, want 1", len(hooks))
+			}
+			raw, _ := json.Marshal(hooks[0].JSON)
+			if strings.Contains(string(raw), actionForm) {
+				t.Errorf("answer %s offers a button that would fail the same way", raw)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(string(raw), w) && !strings.Contains(hooks[0].str("text"), w) {
+					t.Errorf("answer %s lacks %q", raw, w)
+				}
+			}
+		})
+	}
+}
+
 func TestResponseURLs_FiveUsesInThirtyMinutes(t *testing.T) {
 	clock := newFakeClock()
 	r := newResponseURLs(clock.Now)

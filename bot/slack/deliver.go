@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -112,10 +113,21 @@ func (a *Adapter) deliver(ctx context.Context, o origin, out bot.Outcome) {
 }
 
 // openForm opens the reply's form as a modal. Without a usable trigger
-// (mentions have none; it expires after 3 seconds) it posts the reply with
-// an "Open form" button, whose press brings a fresh trigger.
+// (mentions have none; it expires after 3 seconds and serves once) it
+// posts the reply with an "Open form" button, whose press brings a fresh
+// trigger. When the modal cannot open for another reason (no bot token, a
+// view Slack refuses) a button would only lead back here: the user is told
+// why instead.
 func (a *Adapter) openForm(ctx context.Context, o origin, r bot.Reply) {
 	form := *r.Form
+	r.Form = nil
+	r.Ephemeral = true
+	if a.opts.BotToken == "" {
+		r.Text = strings.TrimSpace(r.Text + "\n\nThis form opens in a Slack modal, which needs Callboard's bot token " +
+			"(slack.bot_token or SLACK_BOT_TOKEN); ask the people who run Callboard to set it.")
+		a.send(ctx, o, r, nil)
+		return
+	}
 	if o.triggerID != "" {
 		view, err := formView(form, r.Text, formState{Action: form.SubmitAction, Channel: o.channel, Thread: o.thread})
 		if err == nil {
@@ -124,10 +136,14 @@ func (a *Adapter) openForm(ctx context.Context, o origin, r bot.Reply) {
 		if err == nil {
 			return
 		}
-		a.log.WarnContext(ctx, "slack modal not opened", "channel", o.channel, "user", o.user, "err", err)
+		if !triggerSpent(err) {
+			a.log.ErrorContext(ctx, "slack modal refused", "channel", o.channel, "user", o.user, "form", form.Title, "err", err)
+			a.send(ctx, o, bot.Reply{Text: "Sorry, the form " + strconv.Quote(form.Title) + " could not be opened in Slack (" +
+				slackErrorCode(err) + "). The people who run Callboard can find the details in its logs.", Ephemeral: true}, nil)
+			return
+		}
+		a.log.WarnContext(ctx, "slack modal not opened in time, offering a button", "channel", o.channel, "user", o.user, "err", err)
 	}
-	r.Form = nil
-	r.Ephemeral = true
 	label := strings.TrimSpace(form.Title)
 	if label == "" {
 		label = "Open form"
@@ -136,6 +152,31 @@ func (a *Adapter) openForm(ctx context.Context, o origin, r bot.Reply) {
 		r.Text = "Press the button to fill in the form."
 	}
 	a.send(ctx, o, r, &bot.Button{Text: label, Action: o.text, Style: "primary"})
+}
+
+// triggerSpent reports whether views.open failed only because its trigger
+// could no longer be used, which a fresh trigger from a button press cures.
+func triggerSpent(err error) bool {
+	if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
+		switch se.Err {
+		case "expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id":
+			return true
+		}
+	}
+	// A timeout or cancellation: the 3 seconds have passed by now.
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+}
+
+// slackErrorCode is the error code of a Slack API error ("invalid_arguments"),
+// or a short word for other failures; it is shown to users.
+func slackErrorCode(err error) string {
+	if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok && se.Err != "" {
+		return se.Err
+	}
+	if _, ok := errors.AsType[*formTooLarge](err); ok {
+		return "the form is too large"
+	}
+	return "no answer from Slack"
 }
 
 // send posts a reply: through the response_url while it lasts, else with

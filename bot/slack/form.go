@@ -3,6 +3,7 @@ package slack
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -25,6 +26,8 @@ const (
 	maxOptionValue     = 150
 	maxSelectOptions   = 100
 	maxOptionGroups    = 100
+	// maxViewBytes is Slack's 250 KB bound on a view's JSON.
+	maxViewBytes = 250_000
 )
 
 const (
@@ -43,8 +46,10 @@ type formState struct {
 }
 
 // formView renders f as a modal whose submission runs state.Action. intro,
-// when set, is shown above the inputs. It fails when the state does not fit
-// private_metadata.
+// when set, is shown above the inputs. A view over Slack's 250 KB is made
+// to fit: the longest lists of options are halved, then the last fields
+// left out, each with a visible "…and N more". It fails when the state
+// does not fit private_metadata or nothing makes the view fit.
 func formView(f bot.Form, intro string, state formState) (slack.ModalViewRequest, error) {
 	meta, err := json.Marshal(state)
 	if err != nil {
@@ -53,6 +58,74 @@ func formView(f bot.Form, intro string, state formState) (slack.ModalViewRequest
 	if utf8.RuneCount(meta) > maxPrivateMetadata {
 		return slack.ModalViewRequest{}, fmt.Errorf("form state for %q is %d characters, over Slack's %d", cut(state.Action, 40), utf8.RuneCount(meta), maxPrivateMetadata)
 	}
+	fit := formFit{fields: f.Fields}
+	for {
+		view := buildFormView(f, fit, intro, string(meta))
+		data, err := json.Marshal(view)
+		if err != nil {
+			return slack.ModalViewRequest{}, fmt.Errorf("encode form %q: %w", f.Title, err)
+		}
+		if len(data) <= maxViewBytes {
+			return view, nil
+		}
+		if !fit.shrink() {
+			return slack.ModalViewRequest{}, &formTooLarge{title: f.Title, bytes: len(data)}
+		}
+	}
+}
+
+// formFit is what formView leaves out of a form to keep its view under
+// maxViewBytes.
+type formFit struct {
+	fields []bot.FormField // the fields shown, options cut
+	// hiddenOptions[i] counts the options of fields[i] left out.
+	hiddenOptions map[int]int
+	hiddenFields  int
+}
+
+// shrink halves the longest list of options or, when no field has more
+// than one, leaves out the last field. It reports false when there is
+// nothing left to leave out.
+func (ff *formFit) shrink() bool {
+	longest := -1
+	for i, f := range ff.fields {
+		if len(f.Options) > 1 && (longest < 0 || len(f.Options) > len(ff.fields[longest].Options)) {
+			longest = i
+		}
+	}
+	if longest < 0 {
+		if len(ff.fields) == 0 {
+			return false
+		}
+		ff.fields = ff.fields[:len(ff.fields)-1]
+		ff.hiddenFields++
+		return true
+	}
+	if ff.hiddenOptions == nil {
+		ff.hiddenOptions = map[int]int{}
+		ff.fields = slices.Clone(ff.fields)
+	}
+	f := &ff.fields[longest]
+	keep := f.Options[:len(f.Options)/2]
+	if f.Default != "" && slices.Contains(f.Options, f.Default) && !slices.Contains(keep, f.Default) {
+		keep = append(slices.Clone(keep[:len(keep)-1]), f.Default)
+	}
+	ff.hiddenOptions[longest] += len(f.Options) - len(keep)
+	f.Options = keep
+	return true
+}
+
+// formTooLarge is a form whose view cannot be made to fit Slack's bound.
+type formTooLarge struct {
+	title string
+	bytes int
+}
+
+func (e *formTooLarge) Error() string {
+	return fmt.Sprintf("form %q is %d bytes as a Slack view even with its fields left out, over Slack's %d", e.title, e.bytes, maxViewBytes)
+}
+
+func buildFormView(f bot.Form, fit formFit, intro, meta string) slack.ModalViewRequest {
 	title := strings.TrimSpace(f.Title)
 	if title == "" {
 		title = "Callboard"
@@ -66,21 +139,24 @@ func formView(f bot.Form, intro string, state formState) (slack.ModalViewRequest
 		blocks = append(blocks, section(fitEscaped(intro, maxSectionText, moreCharacters)))
 	}
 	seen := map[string]bool{}
-	shown := 0
-	for _, field := range f.Fields {
+	hidden := fit.hiddenFields
+	for i, field := range fit.fields {
 		id := cut(strings.TrimSpace(field.Name), maxBlockID)
 		if id == "" || seen[id] {
 			continue
 		}
-		if len(blocks) == maxViewBlocks-1 {
-			break
-		}
 		seen[id] = true
+		if len(blocks) == maxViewBlocks-1 { // room for the note only
+			hidden++
+			continue
+		}
+		if n := fit.hiddenOptions[i]; n > 0 {
+			field.Hint = strings.TrimSpace(field.Hint + " " + andMore(n) + " options not shown")
+		}
 		blocks = append(blocks, inputBlock(id, field))
-		shown++
 	}
-	if left := len(f.Fields) - shown; left > 0 && len(blocks) == maxViewBlocks-1 {
-		blocks = append(blocks, slack.NewContextBlock("", markdown(fmt.Sprintf("…and %d more fields not shown", left))))
+	if hidden > 0 {
+		blocks = append(blocks, slack.NewContextBlock("", markdown(fmt.Sprintf("…and %d more fields not shown", hidden))))
 	}
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,
@@ -89,8 +165,8 @@ func formView(f bot.Form, intro string, state formState) (slack.ModalViewRequest
 		Submit:          plainText(cut(submit, maxViewTitle)),
 		Close:           plainText("Cancel"),
 		Blocks:          slack.Blocks{BlockSet: blocks},
-		PrivateMetadata: string(meta),
-	}, nil
+		PrivateMetadata: meta,
+	}
 }
 
 func inputBlock(id string, f bot.FormField) *slack.InputBlock {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -137,5 +138,17 @@ func TestUpdate(t *testing.T) {
 	}
 	if c := calls[1]; c.str("channel") != "C1" || c.str("ts") != "1700000000.000001" || c.str("text") != "75% done" {
 		t.Errorf("chat.update got channel %q ts %q text %q", c.str("channel"), c.str("ts"), c.str("text"))
+	}
+}
+
+// slack.api_url is often written without its trailing slash; slack-go
+// would then call ".../apichat.postMessage".
+func TestPost_APIURLWithoutTrailingSlash(t *testing.T) {
+	env := newTestEnv(t, router(), func(o *Options) { o.APIURL = strings.TrimSuffix(o.APIURL, "/") })
+	if _, err := env.a.Post(t.Context(), "C1", digest); err != nil {
+		t.Fatalf("Post: %v", err)
+	}
+	if n := len(env.slack.callsTo("chat.postMessage")); n != 1 {
+		t.Errorf("chat.postMessage called %d times, want 1", n)
 	}
 }

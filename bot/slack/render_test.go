@@ -436,6 +436,60 @@ func TestFormView_Limits(t *testing.T) {
 	}
 }
 
+// Views over Slack's 250 KB are cut to fit, visibly: first the longest
+// option lists, then the last fields.
+func TestFormView_FitsViewSize(t *testing.T) {
+	long := func(prefix string, i int) string {
+		return fmt.Sprintf("%s-%04d-%s", prefix, i, strings.Repeat("x", 140))
+	}
+	options := make([]string, 10_000)
+	for i := range options {
+		options[i] = long("repo", i)
+	}
+	var fields []bot.FormField
+	fields = append(fields, bot.FormField{Name: "repo", Label: "Repository", Options: options, Default: options[9_999], Required: true})
+	for i := range 98 {
+		fields = append(fields, bot.FormField{Name: fmt.Sprint("f", i), Label: strings.Repeat("L", 2000), Hint: strings.Repeat("H", 2000), Default: strings.Repeat("D", 3000)})
+	}
+	view, err := formView(bot.Form{Title: "Big", SubmitAction: "/x", Fields: fields}, "intro", formState{Action: "/x"})
+	if err != nil {
+		t.Fatalf("formView: %v", err)
+	}
+	data, _ := json.Marshal(view)
+	if len(data) > maxViewBytes {
+		t.Fatalf("view is %d bytes, over Slack's %d", len(data), maxViewBytes)
+	}
+	in := view.Blocks.BlockSet[1].(*slack.InputBlock)
+	sel := in.Element.(*slack.SelectBlockElement)
+	offered := len(sel.Options)
+	for _, g := range sel.OptionGroups {
+		offered += len(g.Options)
+	}
+	if offered == 0 || offered >= len(options) {
+		t.Fatalf("select offers %d of %d options, want some cut", offered, len(options))
+	}
+	if want := fmt.Sprintf("…and %d more options not shown", len(options)-offered); in.Hint == nil || !strings.Contains(in.Hint.Text, want) {
+		t.Errorf("hint = %v, want it to say %q", in.Hint, want)
+	}
+	if sel.InitialOption == nil || sel.InitialOption.Value != options[9_999] {
+		t.Errorf("initial option = %v, want the default kept", sel.InitialOption)
+	}
+	inputs := 0
+	for _, b := range view.Blocks.BlockSet {
+		if _, ok := b.(*slack.InputBlock); ok {
+			inputs++
+		}
+	}
+	last, ok := view.Blocks.BlockSet[len(view.Blocks.BlockSet)-1].(*slack.ContextBlock)
+	if !ok {
+		t.Fatalf("last block is %T, want a note about the fields left out", view.Blocks.BlockSet[len(view.Blocks.BlockSet)-1])
+	}
+	note := last.ContextElements.Elements[0].(*slack.TextBlockObject).Text
+	if want := fmt.Sprintf("…and %d more fields not shown", len(fields)-inputs); note != want {
+		t.Errorf("note = %q, want %q (%d of %d fields shown)", note, want, inputs, len(fields))
+	}
+}
+
 // A URL plainWebURL lets skip parsing is one url.Parse reads as an http(s)
 // URL with that host and URL.String writes back unchanged.
 func FuzzPlainWebURL(f *testing.F) {
