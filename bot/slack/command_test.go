@@ -312,6 +312,43 @@ func TestCommand_FormThatCannotOpenSaysWhy(t *testing.T) {
 	}
 }
 
+// A response_url takes five answers within thirty minutes; later answers
+// are posted with chat.postMessage instead.
+func TestCommand_ResponseURLLimitsFallBackToPosting(t *testing.T) {
+	slow := bot.HandlerFunc(func(ctx context.Context, req bot.Request) (bot.Reply, error) {
+		time.Sleep(20 * time.Millisecond) // past the answer budget
+		return bot.Reply{Text: "answer " + req.Arg(0)}, nil
+	})
+	env := newTestEnv(t, router(bot.Command{Name: "report", Handler: slow}), func(o *Options) {
+		o.AnswerBudget = time.Millisecond
+	})
+	hook := env.slack.hookURL("shared")
+	for i := range 6 {
+		env.command(t, slashCommand("/report", fmt.Sprint(i), hook))
+		env.a.work.Wait()
+	}
+	if n := len(env.slack.callsTo("hook")); n != 5 {
+		t.Errorf("response_url used %d times, want 5", n)
+	}
+	posts := env.slack.callsTo("chat.postMessage")
+	if len(posts) != 1 || posts[0].str("text") != "answer 5" {
+		t.Fatalf("chat.postMessage calls = %v, want the sixth answer", posts)
+	}
+
+	other := env.slack.hookURL("old")
+	env.command(t, slashCommand("/report", "first", other))
+	env.a.work.Wait()
+	env.clock.Advance(30 * time.Minute)
+	env.command(t, slashCommand("/report", "late", other))
+	env.settle(t)
+	if n := len(env.slack.callsTo("hook")); n != 6 {
+		t.Errorf("response_url used %d times in all, want 6 (none after 30 minutes)", n)
+	}
+	if posts := env.slack.callsTo("chat.postMessage"); len(posts) != 2 || posts[1].str("text") != "answer late" {
+		t.Errorf("chat.postMessage calls = %v, want the answer after 30 minutes posted", posts)
+	}
+}
+
 func TestResponseURLs_FiveUsesInThirtyMinutes(t *testing.T) {
 	clock := newFakeClock()
 	r := newResponseURLs(clock.Now)

@@ -115,6 +115,19 @@ func TestEvents_RetriesProcessedOnce(t *testing.T) {
 	}
 }
 
+// Each key dedups on its own: a retry is recognised by its event_id even
+// where (channel, ts) would not tell it apart.
+func TestEvents_RetryRecognisedByEventID(t *testing.T) {
+	h := &recorder{}
+	env := newTestEnv(t, whoownsRouter(h))
+	env.event(t, callback("EvSame", directMessage("D1", "U2", "whoowns payments-api", "1.1")))
+	env.event(t, callback("EvSame", directMessage("D1", "U2", "whoowns payments-api", "1.2")), "X-Slack-Retry-Num", "1")
+	env.settle(t)
+	if n := len(h.Requests()); n != 1 {
+		t.Errorf("handler ran %d times for one event_id, want 1", n)
+	}
+}
+
 func TestEvents_SeenSetSurvivesRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "callboard.db")
 	body := callback("EvRestart", directMessage("D0PNCRP9N", "U061F7AUR", "whoowns payments-api", "1515449600.000100"))
@@ -146,6 +159,9 @@ func TestEvents_IgnoresBotsAndOtherMessages(t *testing.T) {
 		"channel message": `{"type":"message","channel":"C1","user":"U2","text":"whoowns x","ts":"1.5","channel_type":"channel"}`,
 		"edit":            `{"type":"message","subtype":"message_changed","channel":"D1","ts":"1.6","channel_type":"im","message":{"user":"U2","text":"whoowns x","ts":"1.0"}}`,
 		"reaction":        `{"type":"reaction_added","user":"U2","reaction":"thumbsup","item":{"type":"message","channel":"C1","ts":"1.0"},"event_ts":"1.7"}`,
+		// Subtypes that carry a user and text are still not questions.
+		"me message": `{"type":"message","subtype":"me_message","channel":"D1","user":"U2","text":"whoowns x","ts":"1.8","channel_type":"im"}`,
+		"join":       `{"type":"message","subtype":"channel_join","channel":"D1","user":"U2","text":"<@U2> has joined the channel","ts":"1.9","channel_type":"im"}`,
 	} {
 		if rec := env.event(t, callback("Ev-"+strings.ReplaceAll(name, " ", "-"), inner)); rec.Code != http.StatusOK {
 			t.Errorf("%s: status = %d, want 200", name, rec.Code)
