@@ -252,13 +252,16 @@ func (a *Adapter) commandOutcome(ctx context.Context, cmd slack.SlashCommand) (b
 		Channel: bot.Channel{ID: cmd.ChannelID, Name: cmd.ChannelName},
 		Text:    o.text,
 	}
-	out, ok := a.run(in, o)
+	out, ok := a.run(in, &o)
 	if !ok || out.Status == bot.Ignored {
 		return bot.Outcome{}, false
 	}
 	if out.Reply.Form != nil {
 		a.openFormLater(o, out.Reply)
 		return bot.Outcome{}, false
+	}
+	if o.hold != nil {
+		a.releaseHoldLater(o)
 	}
 	return out, true
 }

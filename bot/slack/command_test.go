@@ -349,6 +349,58 @@ func TestCommand_ResponseURLLimitsFallBackToPosting(t *testing.T) {
 	}
 }
 
+// A command with slow work before its form holds a modal first, within
+// the trigger's three seconds; the form replaces the placeholder.
+func TestCommand_HeldModalReplacedByForm(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		reply bot.Reply
+		// wantUpdate is a text the views.update call must contain.
+		wantUpdate string
+		wantHooks  int
+	}{
+		{name: "form", reply: bot.Reply{Text: "Describe the service.", Form: &bot.Form{Title: "New service", SubmitLabel: "Create",
+			SubmitAction: "/new-service create", Fields: []bot.FormField{{Name: "name", Label: "Name", Required: true}}}},
+			wantUpdate: `"block_id":"name"`},
+		{name: "no form after all", reply: bot.Reply{Text: "No templates today."},
+			wantUpdate: "The answer is in the conversation.", wantHooks: 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var held error
+			slow := bot.HandlerFunc(func(ctx context.Context, req bot.Request) (bot.Reply, error) {
+				held = bot.HoldForm(ctx, "New service")
+				time.Sleep(50 * time.Millisecond) // slow work, past the answer budget
+				return tt.reply, nil
+			})
+			env := newTestEnv(t, router(bot.Command{Name: "new-service", Handler: slow}), func(o *Options) {
+				o.AnswerBudget = 10 * time.Millisecond
+			})
+			env.command(t, slashCommand("/new-service", "go-grpc", env.slack.hookURL("h")))
+			env.settle(t)
+			if held != nil {
+				t.Fatalf("HoldForm: %v", held)
+			}
+			opens := env.slack.callsTo("views.open")
+			if len(opens) != 1 || opens[0].str("trigger_id") != "13345224609.738474920.8088930838d88f008e0" {
+				t.Fatalf("views.open calls = %v, want one placeholder with the command's trigger", opens)
+			}
+			if raw, _ := json.Marshal(opens[0].JSON); !strings.Contains(string(raw), "Loading…") {
+				t.Errorf("placeholder %s does not say it is loading", raw)
+			}
+			updates := env.slack.callsTo("views.update")
+			if len(updates) != 1 || updates[0].str("view_id") != "V0001" || updates[0].str("hash") != "156772938.1827394" {
+				t.Fatalf("views.update calls = %v, want one for V0001 with its hash", updates)
+			}
+			if raw, _ := json.Marshal(updates[0].JSON); !strings.Contains(string(raw), tt.wantUpdate) {
+				t.Errorf("views.update %s lacks %s", raw, tt.wantUpdate)
+			}
+			if n := len(env.slack.callsTo("hook")); n != tt.wantHooks {
+				t.Errorf("response_url got %d posts, want %d", n, tt.wantHooks)
+			}
+		})
+	}
+}
+
 func TestResponseURLs_FiveUsesInThirtyMinutes(t *testing.T) {
 	clock := newFakeClock()
 	r := newResponseURLs(clock.Now)

@@ -28,6 +28,9 @@ type origin struct {
 	// text is the input's command line, which an "Open form" button runs
 	// again when a form cannot be opened at once.
 	text string
+	// hold is the modal the input's command may open before slow work
+	// (bot.HoldForm); nil when it cannot have one.
+	hold *modalHold
 }
 
 // handle runs the router with the user's email filled in.
@@ -46,16 +49,19 @@ func (a *Adapter) handle(ctx context.Context, in bot.Input) bot.Outcome {
 // deliver; otherwise it returns false and the outcome is delivered to o
 // when it comes. An input the router can answer quickly (see
 // QuickRouter) runs in the caller's goroutine instead: no goroutine, timer
-// and context per command.
-func (a *Adapter) run(in bot.Input, o origin) (bot.Outcome, bool) {
+// and context per command. Otherwise the command may hold a modal for its
+// form (bot.HoldForm), which run records in o for the caller's delivery.
+func (a *Adapter) run(in bot.Input, o *origin) (bot.Outcome, bool) {
 	if a.quick != nil && a.quick.Quick(in) {
 		return a.handle(a.base, in), true
 	}
+	a.mayHold(o)
+	late := *o
 	h := &handoff{out: make(chan bot.Outcome, 1)}
 	a.background(func(ctx context.Context) {
-		out := a.handle(ctx, in)
+		out := a.handle(late.holding(ctx), in)
 		if !h.offer(out) {
-			a.deliverLate(o, out)
+			a.deliverLate(late, out)
 		}
 	})
 	timer := time.NewTimer(a.opts.AnswerBudget)
@@ -105,9 +111,11 @@ func (h *handoff) giveUp() (bot.Outcome, bool) {
 func (a *Adapter) deliver(ctx context.Context, o origin, out bot.Outcome) {
 	switch {
 	case out.Status == bot.Ignored:
+		a.releaseHold(ctx, o, "Nothing to show.")
 	case out.Reply.Form != nil:
 		a.openForm(ctx, o, out.Reply)
 	default:
+		a.releaseHold(ctx, o, "The answer is in the conversation.")
 		a.send(ctx, o, out.Reply, nil)
 	}
 }
@@ -126,6 +134,19 @@ func (a *Adapter) openForm(ctx context.Context, o origin, r bot.Reply) {
 		r.Text = strings.TrimSpace(r.Text + "\n\nThis form opens in a Slack modal, which needs Callboard's bot token " +
 			"(slack.bot_token or SLACK_BOT_TOKEN); ask the people who run Callboard to set it.")
 		a.send(ctx, o, r, nil)
+		return
+	}
+	if id, hash := o.hold.view(); id != "" {
+		// The trigger went to the placeholder: the form replaces it.
+		view, err := formView(form, r.Text, formState{Action: form.SubmitAction, Channel: o.channel, Thread: o.thread})
+		if err == nil {
+			_, err = a.api.UpdateViewContext(ctx, view, "", hash, id)
+		}
+		if err != nil {
+			a.log.ErrorContext(ctx, "slack held modal not updated", "channel", o.channel, "user", o.user, "form", form.Title, "err", err)
+			a.send(ctx, o, bot.Reply{Text: "Sorry, the form " + strconv.Quote(form.Title) + " could not be shown in Slack (" +
+				slackErrorCode(err) + "). The people who run Callboard can find the details in its logs.", Ephemeral: true}, nil)
+		}
 		return
 	}
 	if o.triggerID != "" {

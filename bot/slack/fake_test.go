@@ -165,7 +165,9 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 	case "chat.postEphemeral":
 		writeAPI(w, map[string]any{"ok": true, "message_ts": ts})
 	case "views.open":
-		writeAPI(w, map[string]any{"ok": true, "view": map[string]any{"id": "V0001"}})
+		writeAPI(w, map[string]any{"ok": true, "view": map[string]any{"id": "V0001", "hash": "156772938.1827394"}})
+	case "views.update":
+		writeAPI(w, map[string]any{"ok": true, "view": map[string]any{"id": call.str("view_id"), "hash": "156772938.1827395"}})
 	case "auth.test":
 		writeAPI(w, map[string]any{"ok": true, "user_id": testBotUser, "bot_id": "B0001"})
 	case "users.info":

@@ -79,7 +79,8 @@ func (a *Adapter) press(ctx context.Context, ic slack.InteractionCallback) {
 		}
 		// A form must open within 3 seconds of the press: the router runs
 		// at once and the modal opens as soon as it answers.
-		a.background(func(ctx context.Context) { a.deliverLate(o, a.handle(ctx, in)) })
+		a.mayHold(&o)
+		a.background(func(ctx context.Context) { a.deliverLate(o, a.handle(o.holding(ctx), in)) })
 		return
 	}
 }
@@ -109,7 +110,7 @@ func (a *Adapter) submit(ctx context.Context, ic slack.InteractionCallback) *sla
 		Values:  values,
 	}
 	o := origin{channel: st.Channel, user: ic.User.ID, thread: st.Thread, triggerID: ic.TriggerID, text: st.Action}
-	out, ok := a.run(in, o)
+	out, ok := a.run(in, &o)
 	if !ok {
 		return nil
 	}
