@@ -2,6 +2,7 @@ package slack
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -86,6 +87,17 @@ func (v buttonValue) append(dst []byte) []byte {
 // modal.
 func Render(r bot.Reply) (fallback string, blocks []slack.Block) {
 	return render(r, nil, nil)
+}
+
+// RenderForm returns the modal a reply's form opens as in Slack, the way
+// the adapter builds it for a command typed in channel, for golden files
+// of real command output. It fails as the adapter would: a view that cannot
+// fit, or a submit action too long for private_metadata.
+func RenderForm(r bot.Reply, channel string) (slack.ModalViewRequest, error) {
+	if r.Form == nil {
+		return slack.ModalViewRequest{}, errors.New("render form: the reply has no form")
+	}
+	return formView(*r.Form, r.Text, formState{Action: r.Form.SubmitAction, Channel: channel})
 }
 
 // render is Render with an extra button that runs a plain-words input again

@@ -51,7 +51,16 @@ func TestRenderedReplies_Golden(t *testing.T) {
 				var v any
 				if platform == "slack" {
 					fallback, blocks := slackbot.Render(o.Reply)
-					v = map[string]any{"text": fallback, "blocks": blocks}
+					m := map[string]any{"text": fallback, "blocks": blocks}
+					if o.Reply.Form != nil {
+						// What Slack users see: the modal, not the message.
+						view, err := slackbot.RenderForm(o.Reply, "C1")
+						if err != nil {
+							t.Fatalf("RenderForm: %v", err)
+						}
+						m["modal"] = view
+					}
+					v = m
 				} else {
 					v = discord.Render(o.Reply)
 				}
