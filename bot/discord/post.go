@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -21,7 +23,9 @@ type postData struct {
 // Post sends r to a channel as a new message and returns its id, for Update.
 // It waits, as long as ctx allows, for Discord's rate limits, and sends the
 // message at most once: only a 429, which Discord did not act on, is
-// retried. A reply's Form becomes a button anyone can use to open it;
+// retried. An error after which the message may exist all the same (a 5xx,
+// no answer) has MaybeDelivered() true, as notifier.Poster asks. A reply's
+// Form becomes a button anyone can use to open it;
 // Ephemeral is ignored, channel messages are always public. An error
 // wrapping ErrRateLimited means the limit outlasted ctx or 30 seconds.
 func (a *Adapter) Post(ctx context.Context, channelID string, r bot.Reply) (string, error) {
@@ -43,16 +47,54 @@ func (a *Adapter) post(ctx context.Context, channelID string, m Message, ref *di
 	ep := discordgo.EndpointChannelMessages(channelID)
 	body, err := a.session.RequestWithBucketID(http.MethodPost, ep, postData{Message: m, Reference: ref}, ep, discordgo.WithContext(ctx))
 	if err != nil {
-		return "", fmt.Errorf("post to discord channel %s: %w", channelID, redact(err))
+		err = fmt.Errorf("post to discord channel %s: %w", channelID, redact(err))
+		if unanswered(err) {
+			return "", &maybeDelivered{err}
+		}
+		return "", err
 	}
 	var created struct {
 		ID string `json:"id"`
 	}
 	if err := json.Unmarshal(body, &created); err != nil || created.ID == "" {
-		return "", fmt.Errorf("post to discord channel %s: response has no message id", channelID)
+		// Discord accepted the message but its id is unknown.
+		return "", &maybeDelivered{fmt.Errorf("post to discord channel %s: response has no message id", channelID)}
 	}
 	return created.ID, nil
 }
+
+// unanswered reports whether a post failed in a way that leaves the
+// message possibly created: a 502 or other 5xx (Discord may have acted
+// before failing; discordgo reports a 502 it gave up on as a plain error),
+// or no answer at all after the request may have gone out. A 4xx, a 429
+// that outlasted the wait, a refused connection or a wait that ctx ended
+// created nothing.
+func unanswered(err error) bool {
+	var rest *discordgo.RESTError
+	if errors.As(err, &rest) {
+		return rest.Response != nil && rest.Response.StatusCode >= http.StatusInternalServerError
+	}
+	if errors.Is(err, ErrRateLimited) {
+		return false
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return false
+	}
+	var ue *url.Error
+	if !errors.As(err, &ue) && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		return false // ended while waiting for a rate limit, before sending
+	}
+	return true
+}
+
+// maybeDelivered is a post error after which the message may be in the
+// channel all the same (notifier.MaybeDelivered).
+type maybeDelivered struct{ err error }
+
+func (e *maybeDelivered) Error() string        { return e.err.Error() + " (the message may have been posted)" }
+func (e *maybeDelivered) Unwrap() error        { return e.err }
+func (e *maybeDelivered) MaybeDelivered() bool { return true }
 
 // Update replaces a message sent by Post with r, under the same rate-limit
 // rules. Editing is idempotent, so callers may retry it.

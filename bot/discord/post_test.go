@@ -118,8 +118,10 @@ func TestPost_NeverResends(t *testing.T) {
 	})
 	router, _ := recordingRouter(bot.Reply{})
 	a := newTestAdapter(t, router, newKeys(t), fake, Options{})
-	if _, err := a.Post(context.Background(), "22200", bot.Reply{Text: "maybe sent"}); err == nil {
-		t.Error("Post succeeded on a 502")
+	_, err := a.Post(context.Background(), "22200", bot.Reply{Text: "maybe sent"})
+	var md interface{ MaybeDelivered() bool }
+	if err == nil || !errors.As(err, &md) || !md.MaybeDelivered() {
+		t.Errorf("Post on a 502 = %v, want an error saying the message may have been posted", err)
 	}
 	if n := len(fake.received()); n != 1 {
 		t.Errorf("%d requests after a 502, want 1: a message is never sent twice", n)
@@ -139,6 +141,10 @@ func TestPost_GivesUpOnLongRetryAfter(t *testing.T) {
 	_, err := a.Post(context.Background(), "22200", bot.Reply{Text: "x"})
 	if !errors.Is(err, ErrRateLimited) {
 		t.Errorf("Post = %v, want ErrRateLimited", err)
+	}
+	var md interface{ MaybeDelivered() bool }
+	if errors.As(err, &md) && md.MaybeDelivered() {
+		t.Errorf("Post refused with 429 = %v, says it may have been posted", err)
 	}
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("Post waited %v for a 2-minute retry_after", d)

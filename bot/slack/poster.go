@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -24,14 +26,49 @@ const maxAttempts = 4
 // refused with 429 is retried after its Retry-After, and one refused with a
 // 5xx after a short backoff, up to 4 calls in all; nothing else is retried,
 // so a message Slack accepted is never posted twice. Waits end when ctx does.
+// An error after which the message may have been posted all the same (the
+// request went out and no answer came back) has MaybeDelivered() true, as
+// notifier.Poster asks.
 func (a *Adapter) Post(ctx context.Context, channelID string, r bot.Reply) (string, error) {
 	fallback, blocks := Render(r)
 	ts, err := a.postMessage(ctx, channelID, "", fallback, blocks)
 	if err != nil {
-		return "", fmt.Errorf("post to %s: %w", channelID, err)
+		err = fmt.Errorf("post to %s: %w", channelID, err)
+		if unanswered(err) {
+			return "", &maybeDelivered{err}
+		}
+		return "", err
 	}
 	return ts, nil
 }
+
+// unanswered reports whether a call failed without an answer from Slack
+// after its request may have been sent: not an HTTP status, not a Slack
+// error, not a refused connection, not a wait that ctx ended.
+func unanswered(err error) bool {
+	if _, ok := errors.AsType[slack.StatusCodeError](err); ok {
+		return false
+	}
+	if _, ok := errors.AsType[*slack.RateLimitedError](err); ok {
+		return false
+	}
+	if _, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
+		return false
+	}
+	if op, ok := errors.AsType[*net.OpError](err); ok && op.Op == "dial" {
+		return false
+	}
+	var ue *url.Error
+	return errors.As(err, &ue) // the HTTP round trip itself failed
+}
+
+// maybeDelivered is a post error after which the message may be in the
+// channel all the same.
+type maybeDelivered struct{ err error }
+
+func (e *maybeDelivered) Error() string        { return e.err.Error() + " (the message may have been posted)" }
+func (e *maybeDelivered) Unwrap() error        { return e.err }
+func (e *maybeDelivered) MaybeDelivered() bool { return true }
 
 // Update replaces the message ts in channelID with r, paced and retried as
 // Post is.

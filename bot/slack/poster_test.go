@@ -152,3 +152,38 @@ func TestPost_APIURLWithoutTrailingSlash(t *testing.T) {
 		t.Errorf("chat.postMessage called %d times, want 1", n)
 	}
 }
+
+// A post whose answer never comes may be in the channel all the same: the
+// error says so, for notifier.MaybeDelivered. One Slack refused does not.
+func TestPost_UnansweredMayBeDelivered(t *testing.T) {
+	maybe := func(err error) bool {
+		var u interface{ MaybeDelivered() bool }
+		return errors.As(err, &u) && u.MaybeDelivered()
+	}
+	env := newTestEnv(t, router())
+	env.slack.respond("chat.postMessage", func(w http.ResponseWriter) {
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			conn.Close() // the request was read; no answer is sent
+		}
+	})
+	_, err := env.a.Post(t.Context(), "C1", digest)
+	if err == nil || !maybe(err) {
+		t.Errorf("Post with the connection dropped = %v, want an error that may have delivered", err)
+	}
+	if n := len(env.slack.callsTo("chat.postMessage")); n != 1 {
+		t.Errorf("chat.postMessage called %d times, want 1 (an unanswered post is not retried)", n)
+	}
+
+	env.slack.respond("chat.postMessage", func(w http.ResponseWriter) {
+		writeAPI(w, map[string]any{"ok": false, "error": "channel_not_found"})
+	})
+	if _, err := env.a.Post(t.Context(), "C1", digest); err == nil || maybe(err) {
+		t.Errorf("Post refused by Slack = %v, want an error that delivered nothing", err)
+	}
+
+	closed := newTestEnv(t, router(), func(o *Options) { o.APIURL = "http://127.0.0.1:1/api/" })
+	if _, err := closed.a.Post(t.Context(), "C1", digest); err == nil || maybe(err) {
+		t.Errorf("Post to a refused connection = %v, want an error that delivered nothing", err)
+	}
+}
