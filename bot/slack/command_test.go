@@ -153,6 +153,32 @@ func TestCommand_TenSecondHandlerAcknowledgedWithinThreeSeconds(t *testing.T) {
 	}
 }
 
+// A command answered from memory runs before the acknowledgement, user
+// lookup included: a users.info that hangs must not make it late.
+func TestCommand_HangingUsersInfoStillAcknowledgedInTime(t *testing.T) {
+	quick := bot.HandlerFunc(func(ctx context.Context, req bot.Request) (bot.Reply, error) {
+		return bot.Reply{Text: "owned by payments"}, nil
+	})
+	env := newTestEnv(t, router(bot.Command{Name: "whoowns", Handler: quick, Quick: true}), func(o *Options) {
+		o.AnswerBudget = 0 // the default
+	})
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) }) // before the fake Slack closes
+	env.slack.respond("users.info", func(w http.ResponseWriter) { <-release })
+
+	start := time.Now()
+	rec := env.command(t, slashCommand("/whoowns", "payments-api", env.slack.hookURL("q")))
+	if elapsed := time.Since(start); elapsed >= 3*time.Second {
+		t.Errorf("acknowledged after %v with users.info hanging, want under Slack's 3s", elapsed)
+	}
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "owned by payments") {
+		t.Errorf("acknowledgement = %d %s, want the answer inline", rec.Code, rec.Body)
+	}
+	if n := len(env.slack.callsTo("users.info")); n != 1 {
+		t.Errorf("users.info called %d times, want 1", n)
+	}
+}
+
 // A command that outlives the work timeout is stopped, and the user is
 // told so: the answer is delivered under a deadline of its own.
 func TestCommand_TimedOutCommandStillAnswers(t *testing.T) {
