@@ -34,6 +34,10 @@ func appendJSONString[T string | []byte](dst []byte, s T, escapeHTML bool) []byt
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		if !escapeHTML && i+8 <= len(s) && plainJSON8(load8(s, i)) {
+			i += 8 // most text: eight bytes that need nothing
+			continue
+		}
 		c := s[i]
 		if !special[c] {
 			i++
@@ -80,6 +84,25 @@ func appendJSONString[T string | []byte](dst []byte, s T, escapeHTML bool) []byt
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// load8 returns the eight bytes of s at i, the first in the low byte.
+func load8[T string | []byte](s T, i int) uint64 {
+	_ = s[i+7]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+}
+
+// plainJSON8 reports whether none of the eight bytes in x is one that
+// jsonSpecial marks: a control byte, '"', '\\' or a byte of 0x80 and up.
+// Each test sets a byte's high bit where it matches (the classic
+// has-zero-byte trick; a borrow can only mark a byte above a matching one,
+// so "none matches" is exact).
+func plainJSON8(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	hasZero := func(v uint64) uint64 { return (v - ones) & ^v & highs }
+	control := (x - 0x20*ones) & ^x & highs
+	return (x&highs | control | hasZero(x^('"'*ones)) | hasZero(x^('\\'*ones))) == 0
 }
 
 // decodeRune is utf8.DecodeRune for a string or bytes.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"regexp"
 	"slices"
@@ -325,6 +326,46 @@ func TestAppendBlocks_KnowsEveryField(t *testing.T) {
 func TestAppendString_MatchesEncodingJSON(t *testing.T) {
 	for _, s := range []string{"", "plain", "\"\\/", "\x00\x07\x1f\x7f", "\b\f\n\r\t", "<>&", "\u2028\u2029", "\xff\xfe", "a\xc3", "é😀", "\ud7ff\ue000\uffff"} {
 		checkAppendString(t, s)
+	}
+}
+
+// Long strings take appendJSONString's eight-bytes-at-a-time path: every
+// special byte at every offset of a word must still be seen.
+func TestAppendString_LongStringsMatchEncodingJSON(t *testing.T) {
+	for _, special := range []string{"\x00", "\x1f", "\"", "\\", "<", "&", "\x7f", "é", "\u2028", "\xff", " "} {
+		for at := range 20 {
+			checkAppendString(t, strings.Repeat("a", at)+special+strings.Repeat("b", 20-at))
+		}
+	}
+}
+
+func TestPlainJSON8(t *testing.T) {
+	plain := func(x uint64) bool {
+		for i := range 8 {
+			if jsonSpecial[byte(x>>(8*i))] {
+				return false
+			}
+		}
+		return true
+	}
+	const word = 0x6161616161616161 // "aaaaaaaa"
+	for b := range 256 {
+		for at := range 8 {
+			x := word&^(0xff<<(8*at)) | uint64(b)<<(8*at)
+			if got, want := plainJSON8(x), plain(x); got != want {
+				t.Errorf("plainJSON8(%#016x) = %v, want %v (byte %#02x at %d)", x, got, want, b, at)
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 200_000 {
+		x := r.Uint64()
+		if r.IntN(2) == 0 {
+			x &^= 0x8080808080808080 // mostly ASCII, as text is
+		}
+		if got, want := plainJSON8(x), plain(x); got != want {
+			t.Fatalf("plainJSON8(%#016x) = %v, want %v", x, got, want)
+		}
 	}
 }
 
