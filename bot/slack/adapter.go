@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -135,6 +136,8 @@ const (
 	// Retry-After waits included. It starts when the answer is ready, so
 	// that work which used up its own time can still say so.
 	deliverTimeout = 2 * time.Minute
+	// shutdownNotice bounds the answers sent while shutting down.
+	shutdownNotice = 5 * time.Second
 	// maxBody is the largest request body read; Slack's are far smaller.
 	maxBody = 1 << 20
 )
@@ -242,8 +245,9 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Shutdown waits for the work started by earlier requests (running commands,
 // deliveries of late answers) to finish. When ctx is done first it cancels
-// that work and returns ctx.Err(). Call it after the HTTP server and Run
-// have stopped.
+// that work, tells the users whose commands it cut short to ask again (for
+// at most 5 seconds more), and returns ctx.Err(). Call it after the HTTP
+// server and Run have stopped.
 func (a *Adapter) Shutdown(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
@@ -271,10 +275,26 @@ func (a *Adapter) background(f func(ctx context.Context)) {
 	})
 }
 
-// deliverLate delivers the outcome of work that ran in the background,
-// under a deadline of its own: the work's may have passed.
-func (a *Adapter) deliverLate(o origin, out bot.Outcome) {
-	ctx, cancel := context.WithTimeout(a.base, deliverTimeout)
+// deliverLate delivers the outcome of work that ran in the background
+// under work, with a deadline of its own: the work's may have passed. When
+// shutdown cut the work short the user is told so, within a short grace:
+// Slack will not send the input again, so silence would lose it.
+func (a *Adapter) deliverLate(work context.Context, o origin, out bot.Outcome) {
+	parent, timeout := a.base, deliverTimeout
+	if a.base.Err() != nil {
+		parent, timeout = context.WithoutCancel(a.base), shutdownNotice
+		if work.Err() != nil {
+			what := "your request"
+			if o.text != "" {
+				what = strconv.Quote(o.text)
+			}
+			out = bot.Outcome{Status: bot.Failed, Reply: bot.Reply{
+				Text:      "Callboard restarted before it finished " + what + ". Please ask again in a minute.",
+				Ephemeral: true,
+			}}
+		}
+	}
+	ctx, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()
 	a.deliver(ctx, o, out)
 }

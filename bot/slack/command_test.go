@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -198,6 +199,34 @@ func TestCommand_TimedOutCommandStillAnswers(t *testing.T) {
 	}
 	if text := hooks[0].str("text"); !strings.Contains(text, "/report took too long") {
 		t.Errorf("answer = %q, want it to say /report took too long", text)
+	}
+}
+
+// Slack does not send an acknowledged command again, so work that shutdown
+// cuts short tells its user rather than vanish.
+func TestCommand_ShutdownTellsUsersOfCutShortWork(t *testing.T) {
+	started := make(chan struct{})
+	stuck := bot.HandlerFunc(func(ctx context.Context, req bot.Request) (bot.Reply, error) {
+		close(started)
+		<-ctx.Done()
+		return bot.Reply{}, ctx.Err()
+	})
+	env := newTestEnv(t, router(bot.Command{Name: "report", Handler: stuck}), func(o *Options) {
+		o.AnswerBudget = 10 * time.Millisecond
+	})
+	env.command(t, slashCommand("/report", "payments-api", env.slack.hookURL("cut")))
+	<-started
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if err := env.a.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Shutdown = %v, want the deadline (work was cut short)", err)
+	}
+	hooks := env.slack.callsTo("hook")
+	if len(hooks) != 1 {
+		t.Fatalf("response_url got %d posts, want 1 telling the user", len(hooks))
+	}
+	if text := hooks[0].str("text"); !strings.Contains(text, "restarted before it finished \"/report payments-api\"") {
+		t.Errorf("notice = %q, want it to name the command and say Callboard restarted", text)
 	}
 }
 

@@ -61,7 +61,7 @@ func (a *Adapter) run(in bot.Input, o *origin) (bot.Outcome, bool) {
 	a.background(func(ctx context.Context) {
 		out := a.handle(late.holding(ctx), in)
 		if !h.offer(out) {
-			a.deliverLate(late, out)
+			a.deliverLate(ctx, late, out)
 		}
 	})
 	timer := time.NewTimer(a.opts.AnswerBudget)

@@ -116,7 +116,7 @@ func (a *Adapter) mention(ctx context.Context, m message) {
 		Mention: true,
 	}
 	out := a.handle(ctx, in)
-	a.deliverLate(origin{channel: m.channel, user: m.user, thread: m.thread, text: text}, out)
+	a.deliverLate(ctx, origin{channel: m.channel, user: m.user, thread: m.thread, text: text}, out)
 }
 
 var leadingMention = regexp.MustCompile(`^\s*<@([UW][A-Z0-9]+)(?:\|[^>]*)?>[\s,:]*`)
