@@ -375,12 +375,15 @@ func (c Config) Validate() error {
 	if c.Slack.AppToken != "" && !strings.HasPrefix(c.Slack.AppToken.Reveal(), "xapp-") {
 		errs = append(errs, "slack.app_token: an app-level token starts with xapp-")
 	}
-	for _, u := range []struct{ key, value string }{{"slack.api_url", c.Slack.APIURL}, {"discord.api_url", c.Discord.APIURL}} {
+	for _, u := range []struct{ key, value, example string }{
+		{"slack.api_url", c.Slack.APIURL, "https://slack.com/api/"},
+		{"discord.api_url", c.Discord.APIURL, "http://127.0.0.1:9000/ (it replaces https://discord.com)"},
+	} {
 		if u.value == "" {
 			continue
 		}
 		if p, err := url.Parse(u.value); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
-			errs = append(errs, fmt.Sprintf("%s: %q is not an http(s) URL, e.g. https://slack.com/api/", u.key, u.value))
+			errs = append(errs, fmt.Sprintf("%s: %q is not an http(s) URL, e.g. %s", u.key, u.value, u.example))
 		}
 	}
 	if c.Discord.PublicKey != "" && len(c.Discord.PublicKey) != 64 {

@@ -47,8 +47,9 @@ func (a *Adapter) post(ctx context.Context, channelID string, m Message, ref *di
 	ep := discordgo.EndpointChannelMessages(channelID)
 	body, err := a.session.RequestWithBucketID(http.MethodPost, ep, postData{Message: m, Reference: ref}, ep, discordgo.WithContext(ctx))
 	if err != nil {
+		maybe := unanswered(err) // before redact, which replaces the error types it reads
 		err = fmt.Errorf("post to discord channel %s: %w", channelID, redact(err))
-		if unanswered(err) {
+		if maybe {
 			return "", &maybeDelivered{err}
 		}
 		return "", err
@@ -67,14 +68,16 @@ func (a *Adapter) post(ctx context.Context, channelID string, m Message, ref *di
 // message possibly created: a 502 or other 5xx (Discord may have acted
 // before failing; discordgo reports a 502 it gave up on as a plain error),
 // or no answer at all after the request may have gone out. A 4xx, a 429
-// that outlasted the wait, a refused connection or a wait that ctx ended
-// created nothing.
+// that outlasted the wait, a refused connection or a rate-limit wait that
+// ctx ended (the limiter reports it as ErrRateLimited) created nothing. It
+// reads the error as discordgo returns it, before redact.
 func unanswered(err error) bool {
 	var rest *discordgo.RESTError
 	if errors.As(err, &rest) {
 		return rest.Response != nil && rest.Response.StatusCode >= http.StatusInternalServerError
 	}
-	if errors.Is(err, ErrRateLimited) {
+	var rl *discordgo.RateLimitError
+	if errors.As(err, &rl) || errors.Is(err, ErrRateLimited) {
 		return false
 	}
 	var op *net.OpError
@@ -83,7 +86,7 @@ func unanswered(err error) bool {
 	}
 	var ue *url.Error
 	if !errors.As(err, &ue) && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
-		return false // ended while waiting for a rate limit, before sending
+		return false // ended before the request was sent
 	}
 	return true
 }

@@ -206,3 +206,37 @@ func TestParseRoute(t *testing.T) {
 		}
 	}
 }
+
+// Whether a failed post may have created the message decides whether a
+// caller may try again: a refusal created nothing; a request that got no
+// answer may have.
+func TestPost_MaybeDelivered(t *testing.T) {
+	maybe := func(err error) bool {
+		var md interface{ MaybeDelivered() bool }
+		return errors.As(err, &md) && md.MaybeDelivered()
+	}
+	fake := newFakeDiscord(t)
+	fake.setReply(func(w http.ResponseWriter, c call) bool {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = w.Write([]byte(`{"message":"Missing Access","code":50001}`))
+		return true
+	})
+	router, _ := recordingRouter(bot.Reply{})
+	a := newTestAdapter(t, router, newKeys(t), fake, Options{})
+	if _, err := a.Post(context.Background(), "22200", bot.Reply{Text: "x"}); err == nil || maybe(err) {
+		t.Errorf("Post refused with 403 = %v, want an error that created nothing", err)
+	}
+
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	fake.setReply(func(w http.ResponseWriter, c call) bool {
+		<-release // read, never answered
+		return true
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := a.Post(ctx, "22200", bot.Reply{Text: "x"}); err == nil || !maybe(err) {
+		t.Errorf("Post with no answer before its deadline = %v, want an error saying it may have been posted", err)
+	}
+}

@@ -163,7 +163,8 @@ func (l *limiter) wait(ctx context.Context, rt route) error {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("wait for rate limit on %s: %w", rt.name, ctx.Err())
+			// Nothing was sent: ErrRateLimited says so to Post's callers.
+			return fmt.Errorf("%w: wait for %s: %w", ErrRateLimited, rt.name, ctx.Err())
 		case <-t.C:
 		}
 	}

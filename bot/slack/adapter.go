@@ -120,8 +120,9 @@ type Options struct {
 	// PostInterval is the pause between two posts to one channel; zero
 	// means one second, Slack's rate for chat.postMessage.
 	PostInterval time.Duration
-	// WorkTimeout bounds how long one input's command runs after the
-	// acknowledgement; zero means 15 minutes. A command stopped by it
+	// WorkTimeout bounds the background work for one input after the
+	// acknowledgement: its command, whose router may bound it more tightly,
+	// and opening its form; zero means 15 minutes. A command stopped by it
 	// still answers that it took too long.
 	WorkTimeout time.Duration
 }
@@ -136,7 +137,8 @@ const (
 	// Retry-After waits included. It starts when the answer is ready, so
 	// that work which used up its own time can still say so.
 	deliverTimeout = 2 * time.Minute
-	// shutdownNotice bounds the answers sent while shutting down.
+	// shutdownNotice bounds the deliveries still going when a shutdown
+	// starts.
 	shutdownNotice = 5 * time.Second
 	// maxBody is the largest request body read; Slack's are far smaller.
 	maxBody = 1 << 20
@@ -276,26 +278,34 @@ func (a *Adapter) background(f func(ctx context.Context)) {
 }
 
 // deliverLate delivers the outcome of work that ran in the background
-// under work, with a deadline of its own: the work's may have passed. When
-// shutdown cut the work short the user is told so, within a short grace:
-// Slack will not send the input again, so silence would lose it.
+// under work, with a deadline of its own: the work's may have passed, and a
+// shutdown only shortens it to a short grace, so that an answer ready or on
+// its way still arrives. Slack will not send an acknowledged input again:
+// work that shutdown cut short tells its user to ask again rather than
+// vanish.
 func (a *Adapter) deliverLate(work context.Context, o origin, out bot.Outcome) {
-	parent, timeout := a.base, deliverTimeout
-	if a.base.Err() != nil {
-		parent, timeout = context.WithoutCancel(a.base), shutdownNotice
-		if work.Err() != nil {
-			what := "your request"
-			if o.text != "" {
-				what = strconv.Quote(o.text)
-			}
-			out = bot.Outcome{Status: bot.Failed, Reply: bot.Reply{
-				Text:      "Callboard restarted before it finished " + what + ". Please ask again in a minute.",
-				Ephemeral: true,
-			}}
-		}
-	}
-	ctx, cancel := context.WithTimeout(parent, timeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(a.base), deliverTimeout)
 	defer cancel()
+	stop := context.AfterFunc(a.base, func() {
+		t := time.NewTimer(shutdownNotice)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel()
+		case <-ctx.Done():
+		}
+	})
+	defer stop()
+	if a.base.Err() != nil && work.Err() != nil && out.Status == bot.Failed {
+		what := "your request"
+		if o.text != "" {
+			what = strconv.Quote(o.text)
+		}
+		out = bot.Outcome{Status: bot.Failed, Reply: bot.Reply{
+			Text:      "Callboard restarted before it finished " + what + ". Please ask again in a minute.",
+			Ephemeral: true,
+		}}
+	}
 	a.deliver(ctx, o, out)
 }
 

@@ -260,7 +260,7 @@ func (a *Adapter) commandOutcome(ctx context.Context, cmd slack.SlashCommand) (b
 		a.openFormLater(o, out.Reply)
 		return bot.Outcome{}, false
 	}
-	if o.hold != nil {
+	if id, _ := o.hold.view(); id != "" {
 		a.releaseHoldLater(o)
 	}
 	return out, true

@@ -230,6 +230,39 @@ func TestCommand_ShutdownTellsUsersOfCutShortWork(t *testing.T) {
 	}
 }
 
+// An answer on its way when shutdown starts still arrives, fallbacks
+// included.
+func TestCommand_ShutdownLetsDeliveriesFinish(t *testing.T) {
+	late := bot.HandlerFunc(func(ctx context.Context, req bot.Request) (bot.Reply, error) {
+		time.Sleep(20 * time.Millisecond) // past the answer budget
+		return bot.Reply{Text: "late answer"}, nil
+	})
+	env := newTestEnv(t, router(bot.Command{Name: "report", Handler: late}), func(o *Options) {
+		o.AnswerBudget = time.Millisecond
+	})
+	inHook, release := make(chan struct{}), make(chan struct{})
+	env.slack.respond("hook", func(w http.ResponseWriter) {
+		close(inHook)
+		<-release
+		http.Error(w, "expired_url", http.StatusNotFound) // falls back to chat.postMessage
+	})
+	env.command(t, slashCommand("/report", "", env.slack.hookURL("slow")))
+	<-inHook
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		done <- env.a.Shutdown(ctx)
+	}()
+	time.Sleep(100 * time.Millisecond) // the shutdown has given up waiting
+	close(release)
+	<-done
+	posts := env.slack.callsTo("chat.postMessage")
+	if len(posts) != 1 || posts[0].str("text") != "late answer" {
+		t.Errorf("chat.postMessage calls = %v, want the late answer delivered after the response_url refused it", posts)
+	}
+}
+
 func TestCommand_RefusedResponseURLFallsBackToPostMessage(t *testing.T) {
 	release := make(chan struct{})
 	slow := bot.HandlerFunc(func(context.Context, bot.Request) (bot.Reply, error) {
@@ -453,6 +486,34 @@ func TestCommand_HeldModalReplacedByForm(t *testing.T) {
 				t.Errorf("response_url got %d posts, want %d", n, tt.wantHooks)
 			}
 		})
+	}
+}
+
+// When the form cannot replace the placeholder, the placeholder says why
+// instead of loading forever, and so does the conversation.
+func TestCommand_HeldModalNotLeftLoading(t *testing.T) {
+	slow := bot.HandlerFunc(func(ctx context.Context, req bot.Request) (bot.Reply, error) {
+		_ = bot.HoldForm(ctx, "New service")
+		time.Sleep(50 * time.Millisecond)
+		return bot.Reply{Form: &bot.Form{Title: "New service", SubmitAction: "/new-service create", Fields: []bot.FormField{{Name: "name"}}}}, nil
+	})
+	env := newTestEnv(t, router(bot.Command{Name: "new-service", Handler: slow}), func(o *Options) {
+		o.AnswerBudget = 10 * time.Millisecond
+	})
+	env.slack.respond("views.update", func(w http.ResponseWriter) {
+		writeAPI(w, map[string]any{"ok": false, "error": "hash_conflict"})
+	})
+	env.command(t, slashCommand("/new-service", "go-grpc", env.slack.hookURL("h")))
+	env.settle(t)
+	updates := env.slack.callsTo("views.update")
+	if len(updates) != 2 {
+		t.Fatalf("views.update called %d times, want the form then the apology", len(updates))
+	}
+	if raw, _ := json.Marshal(updates[1].JSON); !strings.Contains(string(raw), "could not be shown in Slack (hash_conflict)") {
+		t.Errorf("second views.update %s does not say why", raw)
+	}
+	if hooks := env.slack.callsTo("hook"); len(hooks) != 1 || !strings.Contains(hooks[0].str("text"), "hash_conflict") {
+		t.Errorf("response_url posts = %v, want one saying why", hooks)
 	}
 }
 

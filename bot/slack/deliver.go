@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -144,8 +145,10 @@ func (a *Adapter) openForm(ctx context.Context, o origin, r bot.Reply) {
 		}
 		if err != nil {
 			a.log.ErrorContext(ctx, "slack held modal not updated", "channel", o.channel, "user", o.user, "form", form.Title, "err", err)
-			a.send(ctx, o, bot.Reply{Text: "Sorry, the form " + strconv.Quote(form.Title) + " could not be shown in Slack (" +
-				slackErrorCode(err) + "). The people who run Callboard can find the details in its logs.", Ephemeral: true}, nil)
+			sorry := "Sorry, the form " + strconv.Quote(form.Title) + " could not be shown in Slack (" +
+				slackErrorCode(err) + "). The people who run Callboard can find the details in its logs."
+			a.releaseHold(ctx, o, sorry) // not "Loading…" forever
+			a.send(ctx, o, bot.Reply{Text: sorry, Ephemeral: true}, nil)
 		}
 		return
 	}
@@ -177,6 +180,7 @@ func (a *Adapter) openForm(ctx context.Context, o origin, r bot.Reply) {
 
 // triggerSpent reports whether views.open failed only because its trigger
 // could no longer be used, which a fresh trigger from a button press cures.
+// A rate limit counts: the trigger will have expired by the time it lifts.
 func triggerSpent(err error) bool {
 	if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
 		switch se.Err {
@@ -184,12 +188,16 @@ func triggerSpent(err error) bool {
 			return true
 		}
 	}
+	if _, ok := errors.AsType[*slack.RateLimitedError](err); ok {
+		return true
+	}
 	// A timeout or cancellation: the 3 seconds have passed by now.
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }
 
-// slackErrorCode is the error code of a Slack API error ("invalid_arguments"),
-// or a short word for other failures; it is shown to users.
+// slackErrorCode says in a few words why Slack did not show a form: the
+// error code of a Slack API error ("invalid_arguments"), the HTTP status it
+// answered, or what went wrong on our side. It is shown to users.
 func slackErrorCode(err error) string {
 	if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok && se.Err != "" {
 		return se.Err
@@ -197,7 +205,13 @@ func slackErrorCode(err error) string {
 	if _, ok := errors.AsType[*formTooLarge](err); ok {
 		return "the form is too large"
 	}
-	return "no answer from Slack"
+	if sc, ok := errors.AsType[slack.StatusCodeError](err); ok {
+		return "HTTP " + strconv.Itoa(sc.Code)
+	}
+	if _, ok := errors.AsType[*url.Error](err); ok {
+		return "no answer from Slack"
+	}
+	return "the form could not be built"
 }
 
 // send posts a reply: through the response_url while it lasts, else with

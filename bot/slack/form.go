@@ -83,9 +83,10 @@ type formFit struct {
 	hiddenFields  int
 }
 
-// shrink halves the longest list of options or, when no field has more
-// than one, leaves out the last field. It reports false when there is
-// nothing left to leave out.
+// shrink leaves something out: it halves the longest list of options while
+// one is longer than a select shows ungrouped (100), then drops the last
+// field, and only with a single field left halves its options further. It
+// reports false when there is nothing left to leave out.
 func (ff *formFit) shrink() bool {
 	longest := -1
 	for i, f := range ff.fields {
@@ -93,26 +94,31 @@ func (ff *formFit) shrink() bool {
 			longest = i
 		}
 	}
-	if longest < 0 {
-		if len(ff.fields) == 0 {
-			return false
-		}
+	switch {
+	case longest >= 0 && (len(ff.fields[longest].Options) > maxSelectOptions || len(ff.fields) == 1):
+		ff.halveOptions(longest)
+	case len(ff.fields) > 0:
 		ff.fields = ff.fields[:len(ff.fields)-1]
 		ff.hiddenFields++
-		return true
+	default:
+		return false
 	}
+	return true
+}
+
+// halveOptions keeps the first half of field i's options, and its default.
+func (ff *formFit) halveOptions(i int) {
 	if ff.hiddenOptions == nil {
 		ff.hiddenOptions = map[int]int{}
 		ff.fields = slices.Clone(ff.fields)
 	}
-	f := &ff.fields[longest]
+	f := &ff.fields[i]
 	keep := f.Options[:len(f.Options)/2]
 	if f.Default != "" && slices.Contains(f.Options, f.Default) && !slices.Contains(keep, f.Default) {
 		keep = append(slices.Clone(keep[:len(keep)-1]), f.Default)
 	}
-	ff.hiddenOptions[longest] += len(f.Options) - len(keep)
+	ff.hiddenOptions[i] += len(f.Options) - len(keep)
 	f.Options = keep
-	return true
 }
 
 // formTooLarge is a form whose view cannot be made to fit Slack's bound.
@@ -151,7 +157,9 @@ func buildFormView(f bot.Form, fit formFit, intro, meta string) slack.ModalViewR
 			continue
 		}
 		if n := fit.hiddenOptions[i]; n > 0 {
-			field.Hint = strings.TrimSpace(field.Hint + " " + andMore(n) + " options not shown")
+			// The note must survive the cut of the hint to its limit.
+			note := andMore(n) + " options not shown"
+			field.Hint = strings.TrimSpace(cut(strings.TrimSpace(field.Hint), maxInputHint-utf8.RuneCountInString(note)-1) + " " + note)
 		}
 		blocks = append(blocks, inputBlock(id, field))
 	}

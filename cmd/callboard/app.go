@@ -43,6 +43,9 @@ type appOptions struct {
 	quiet bool
 }
 
+// commandTimeout bounds one command's run.
+const commandTimeout = 10 * time.Minute
+
 // dbOpenTimeout bounds the wait for another process's lock on the store.
 const dbOpenTimeout = 2 * time.Second
 
@@ -100,6 +103,10 @@ func openApp(ctx context.Context, e env, f commonFlags, opts appOptions) (*app, 
 		a.log.Warn("stored catalog unreadable; rebuilding from sources", "err", err)
 	}
 	a.router = bot.NewRouter(bot.RouterOptions{
+		// Scaffolding publishes to GitHub, which can take minutes; late
+		// answers still reach the user within this (a Discord interaction
+		// token lasts 15 minutes, a Slack response_url 30).
+		Timeout:    commandTimeout,
 		Logger:     a.log,
 		Authorizer: commands.NewAccess(accessRules(cfg.Access), a.catalog),
 		Identifier: commands.NewIdentity(a.catalog),
