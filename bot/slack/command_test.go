@@ -193,11 +193,8 @@ func TestCommand_TimedOutCommandStillAnswers(t *testing.T) {
 	})
 	env.command(t, slashCommand("/report", "", env.slack.hookURL("stuck")))
 	env.settle(t)
-	hooks := env.slack.callsTo("hook")
-	if len(hooks) != 1 {
-		t.Fatalf("response_url got %d posts, want 1 saying the command took too long", len(hooks))
-	}
-	if text := hooks[0].str("text"); !strings.Contains(text, "/report took too long") {
+	hook := env.slack.onlyCall(t, "hook", "the answer saying the command took too long")
+	if text := hook.str("text"); !strings.Contains(text, "/report took too long") {
 		t.Errorf("answer = %q, want it to say /report took too long", text)
 	}
 }
@@ -221,11 +218,8 @@ func TestCommand_ShutdownTellsUsersOfCutShortWork(t *testing.T) {
 	if err := env.a.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Shutdown = %v, want the deadline (work was cut short)", err)
 	}
-	hooks := env.slack.callsTo("hook")
-	if len(hooks) != 1 {
-		t.Fatalf("response_url got %d posts, want 1 telling the user", len(hooks))
-	}
-	if text := hooks[0].str("text"); !strings.Contains(text, "restarted before it finished \"/report payments-api\"") {
+	hook := env.slack.onlyCall(t, "hook", "a notice telling the user")
+	if text := hook.str("text"); !strings.Contains(text, "restarted before it finished \"/report payments-api\"") {
 		t.Errorf("notice = %q, want it to name the command and say Callboard restarted", text)
 	}
 }
@@ -331,9 +325,7 @@ func TestCommand_ExpiredTriggerPostsOpenFormButton(t *testing.T) {
 			Fields: []bot.FormField{{Name: "name", Required: true}}}}, nil
 	})
 	env := newTestEnv(t, router(bot.Command{Name: "new-service", Handler: newService}))
-	env.slack.respond("views.open", func(w http.ResponseWriter) {
-		writeAPI(w, map[string]any{"ok": false, "error": "expired_trigger_id"})
-	})
+	env.slack.respond("views.open", apiError("expired_trigger_id"))
 
 	env.command(t, slashCommand("/new-service", "", env.slack.hookURL("f")))
 	env.settle(t)
@@ -374,9 +366,7 @@ func TestCommand_FormThatCannotOpenSaysWhy(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			env := newTestEnv(t, router(bot.Command{Name: "new-service", Handler: newService}), tt.tweak)
 			if tt.viewsErr != "" {
-				env.slack.respond("views.open", func(w http.ResponseWriter) {
-					writeAPI(w, map[string]any{"ok": false, "error": tt.viewsErr})
-				})
+				env.slack.respond("views.open", apiError(tt.viewsErr))
 			}
 			env.command(t, slashCommand("/new-service", "go-grpc", env.slack.hookURL("f")))
 			env.settle(t)
@@ -500,9 +490,7 @@ func TestCommand_HeldModalNotLeftLoading(t *testing.T) {
 	env := newTestEnv(t, router(bot.Command{Name: "new-service", Handler: slow}), func(o *Options) {
 		o.AnswerBudget = 10 * time.Millisecond
 	})
-	env.slack.respond("views.update", func(w http.ResponseWriter) {
-		writeAPI(w, map[string]any{"ok": false, "error": "hash_conflict"})
-	})
+	env.slack.respond("views.update", apiError("hash_conflict"))
 	env.command(t, slashCommand("/new-service", "go-grpc", env.slack.hookURL("h")))
 	env.settle(t)
 	updates := env.slack.callsTo("views.update")

@@ -184,9 +184,26 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// onlyCall returns the one call made to method, failing t when there was
+// none or more; want says what the call should have been.
+func (f *fakeSlack) onlyCall(t *testing.T, method, want string) apiCall {
+	t.Helper()
+	calls := f.callsTo(method)
+	if len(calls) != 1 {
+		t.Fatalf("%s called %d times, want once: %s", method, len(calls), want)
+	}
+	return calls[0]
+}
+
 func writeAPI(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// apiError answers as Slack's Web API refuses a call: 200, ok false and
+// the error code.
+func apiError(code string) func(http.ResponseWriter) {
+	return func(w http.ResponseWriter) { writeAPI(w, map[string]any{"ok": false, "error": code}) }
 }
 
 // rateLimited answers 429 with Retry-After, as Slack does.

@@ -60,9 +60,7 @@ func TestPost_RetriesServerErrors(t *testing.T) {
 
 func TestPost_NeverRetriesAnAnsweredCall(t *testing.T) {
 	env := newTestEnv(t, router())
-	env.slack.respond("chat.postMessage", func(w http.ResponseWriter) {
-		writeAPI(w, map[string]any{"ok": false, "error": "channel_not_found"})
-	})
+	env.slack.respond("chat.postMessage", apiError("channel_not_found"))
 
 	_, err := env.a.Post(t.Context(), "C404", digest)
 	if err == nil {
@@ -175,9 +173,7 @@ func TestPost_UnansweredMayBeDelivered(t *testing.T) {
 		t.Errorf("chat.postMessage called %d times, want 1 (an unanswered post is not retried)", n)
 	}
 
-	env.slack.respond("chat.postMessage", func(w http.ResponseWriter) {
-		writeAPI(w, map[string]any{"ok": false, "error": "channel_not_found"})
-	})
+	env.slack.respond("chat.postMessage", apiError("channel_not_found"))
 	if _, err := env.a.Post(t.Context(), "C1", digest); err == nil || maybe(err) {
 		t.Errorf("Post refused by Slack = %v, want an error that delivered nothing", err)
 	}
