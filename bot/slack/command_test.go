@@ -505,6 +505,25 @@ func TestCommand_HeldModalNotLeftLoading(t *testing.T) {
 	}
 }
 
+// A form that cannot be made into a view is refused at once: an "Open
+// form" button would only fail the same way.
+func TestCommand_UnbuildableFormOffersNoButton(t *testing.T) {
+	long := "/new-service create " + strings.Repeat("x", maxPrivateMetadata)
+	newService := bot.HandlerFunc(func(context.Context, bot.Request) (bot.Reply, error) {
+		return bot.Reply{Form: &bot.Form{Title: "New service", SubmitAction: long, Fields: []bot.FormField{{Name: "name"}}}}, nil
+	})
+	env := newTestEnv(t, router(bot.Command{Name: "new-service", Handler: newService}))
+	env.command(t, slashCommand("/new-service", "", env.slack.hookURL("f")))
+	env.settle(t)
+	if n := len(env.slack.callsTo("views.open")); n != 0 {
+		t.Errorf("views.open called %d times for a form that cannot be built", n)
+	}
+	hook := env.slack.onlyCall(t, "hook", "the apology")
+	if raw, _ := json.Marshal(hook.JSON); strings.Contains(string(raw), actionForm) || !strings.Contains(hook.str("text"), "could not be opened in Slack (the form could not be built)") {
+		t.Errorf("answer %s, want an apology without a button", raw)
+	}
+}
+
 func TestResponseURLs_FiveUsesInThirtyMinutes(t *testing.T) {
 	clock := newFakeClock()
 	r := newResponseURLs(clock.Now)

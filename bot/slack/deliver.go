@@ -137,33 +137,27 @@ func (a *Adapter) openForm(ctx context.Context, o origin, r bot.Reply) {
 		a.send(ctx, o, r, nil)
 		return
 	}
+	// A form Slack cannot be sent would fail the same way after a button
+	// press: it is refused before anything else.
+	view, err := formView(form, r.Text, formState{Action: form.SubmitAction, Channel: o.channel, Thread: o.thread})
+	if err != nil {
+		a.refuseForm(ctx, o, form.Title, "opened", err)
+		return
+	}
 	if id, hash := o.hold.view(); id != "" {
 		// The trigger went to the placeholder: the form replaces it.
-		view, err := formView(form, r.Text, formState{Action: form.SubmitAction, Channel: o.channel, Thread: o.thread})
-		if err == nil {
-			_, err = a.api.UpdateViewContext(ctx, view, "", hash, id)
-		}
-		if err != nil {
-			a.log.ErrorContext(ctx, "slack held modal not updated", "channel", o.channel, "user", o.user, "form", form.Title, "err", err)
-			sorry := "Sorry, the form " + strconv.Quote(form.Title) + " could not be shown in Slack (" +
-				slackErrorCode(err) + "). The people who run Callboard can find the details in its logs."
-			a.releaseHold(ctx, o, sorry) // not "Loading…" forever
-			a.send(ctx, o, bot.Reply{Text: sorry, Ephemeral: true}, nil)
+		if _, err := a.api.UpdateViewContext(ctx, view, "", hash, id); err != nil {
+			a.refuseForm(ctx, o, form.Title, "shown", err)
 		}
 		return
 	}
 	if o.triggerID != "" {
-		view, err := formView(form, r.Text, formState{Action: form.SubmitAction, Channel: o.channel, Thread: o.thread})
-		if err == nil {
-			_, err = a.api.OpenViewContext(ctx, o.triggerID, view)
-		}
+		_, err := a.api.OpenViewContext(ctx, o.triggerID, view)
 		if err == nil {
 			return
 		}
 		if !triggerSpent(err) {
-			a.log.ErrorContext(ctx, "slack modal refused", "channel", o.channel, "user", o.user, "form", form.Title, "err", err)
-			a.send(ctx, o, bot.Reply{Text: "Sorry, the form " + strconv.Quote(form.Title) + " could not be opened in Slack (" +
-				slackErrorCode(err) + "). The people who run Callboard can find the details in its logs.", Ephemeral: true}, nil)
+			a.refuseForm(ctx, o, form.Title, "opened", err)
 			return
 		}
 		a.log.WarnContext(ctx, "slack modal not opened in time, offering a button", "channel", o.channel, "user", o.user, "err", err)
@@ -176,6 +170,17 @@ func (a *Adapter) openForm(ctx context.Context, o origin, r bot.Reply) {
 		r.Text = "Press the button to fill in the form."
 	}
 	a.send(ctx, o, r, &bot.Button{Text: label, Action: o.text, Style: "primary"})
+}
+
+// refuseForm tells the user why a form was not opened (or shown, in the
+// placeholder it was held in, which then says so too) and logs the
+// details for the people who run Callboard.
+func (a *Adapter) refuseForm(ctx context.Context, o origin, title, verb string, err error) {
+	a.log.ErrorContext(ctx, "slack form not "+verb, "channel", o.channel, "user", o.user, "form", title, "err", err)
+	sorry := "Sorry, the form " + strconv.Quote(title) + " could not be " + verb + " in Slack (" +
+		slackErrorCode(err) + "). The people who run Callboard can find the details in its logs."
+	a.releaseHold(ctx, o, sorry) // a held placeholder must not say "Loading…" forever
+	a.send(ctx, o, bot.Reply{Text: sorry, Ephemeral: true}, nil)
 }
 
 // triggerSpent reports whether views.open failed only because its trigger
