@@ -315,6 +315,31 @@ func BenchmarkReopen(b *testing.B) {
 	})
 }
 
+// BenchmarkCollect is garbage collection with a synced catalog in memory:
+// serve's heap is mostly the index, every collection traces all of it, and
+// under load one comes every few tens of thousands of answers. Each op is
+// ten collections; cpu-ms/collection is their median CPU (the collector
+// works on every core), min-cpu-ms the least, which this machine's slow
+// stretches disturb least.
+func BenchmarkCollect(b *testing.B) {
+	forEachSize(b, func(b *testing.B, dir string, st catalogtest.Stats) {
+		ix := loadIndex(b, dir, st)
+		runtime.GC()
+		var cpus []float64
+		for b.Loop() {
+			for range 10 {
+				cpu0 := catalogtest.ProcessCPU()
+				runtime.GC()
+				cpus = append(cpus, float64(catalogtest.ProcessCPU()-cpu0)/float64(time.Millisecond))
+			}
+		}
+		slices.Sort(cpus)
+		b.ReportMetric(cpus[len(cpus)/2], "cpu-ms/collection")
+		b.ReportMetric(cpus[0], "min-cpu-ms")
+		runtime.KeepAlive(ix)
+	})
+}
+
 // loadIndex syncs a generated organisation into memory only.
 func loadIndex(b *testing.B, dir string, st catalogtest.Stats) *catalog.Index {
 	b.Helper()

@@ -3,6 +3,7 @@ package catalog
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"sort"
 	"strings"
@@ -19,7 +20,7 @@ var ErrNotFound = errors.New("not found")
 // through Catalog, so a reader holding an Index sees one snapshot throughout.
 type Index struct {
 	entities []*Entity // sorted by key
-	byKey    map[string]*Entity
+	keys     positionTable
 	ownedBy  map[string][]*Entity // owner key → owned entities
 	problems Problems
 	syncedAt time.Time
@@ -57,7 +58,6 @@ func newIndex(entities []*Entity, problems Problems, syncedAt time.Time, paralle
 	sortByKey(entities)
 	ix := &Index{
 		entities:  entities,
-		byKey:     make(map[string]*Entity, len(entities)),
 		ownedBy:   make(map[string][]*Entity),
 		problems:  problems,
 		syncedAt:  syncedAt,
@@ -81,7 +81,10 @@ func newIndex(entities []*Entity, problems Problems, syncedAt time.Time, paralle
 		ix.text = newTextIndex(entities, false)
 		ix.names = newNameIndex(entities)
 	}
-	for _, e := range entities {
+	seed := maphash.MakeSeed()
+	hashes := make([]uint64, len(entities))
+	for i, e := range entities {
+		hashes[i] = maphash.String(seed, e.key)
 		if e.Kind == KindUser || e.Kind == KindGroup {
 			for _, a := range e.Metadata.Annotations {
 				ix.annotated[annotation{a.Key, a.Value}] = append(ix.annotated[annotation{a.Key, a.Value}], e)
@@ -90,13 +93,13 @@ func newIndex(entities []*Entity, problems Problems, syncedAt time.Time, paralle
 				ix.emails[m] = append(ix.emails[m], e)
 			}
 		}
-		ix.byKey[e.Key()] = e
 		for _, r := range e.Relations {
 			if r.Type == RelOwnedBy {
 				ix.ownedBy[r.TargetRef] = append(ix.ownedBy[r.TargetRef], e)
 			}
 		}
 	}
+	ix.keys = newPositionTable(seed, hashes)
 	wg.Wait()
 	return ix
 }
@@ -115,10 +118,18 @@ func (ix *Index) SyncedAt() time.Time { return ix.syncedAt }
 
 // Get returns the entity with a canonical key such as
 // "component:default/payments-api" (any case).
-func (ix *Index) Get(key string) (*Entity, bool) {
-	e, ok := ix.byKey[strings.ToLower(key)]
-	return e, ok
+func (ix *Index) Get(key string) (*Entity, bool) { return ix.get(strings.ToLower(key)) }
+
+// get is Get for a key already lowercase.
+func (ix *Index) get(key string) (*Entity, bool) {
+	i, ok := ix.keys.find(key, ix.keyAt)
+	if !ok {
+		return nil, false
+	}
+	return ix.entities[i], true
 }
+
+func (ix *Index) keyAt(i int) string { return ix.entities[i].key }
 
 // ByRef returns the entity a ref names.
 func (ix *Index) ByRef(r Ref) (*Entity, bool) { return ix.Get(r.Key()) }
@@ -179,7 +190,7 @@ func (ix *Index) Related(e *Entity, typ RelationType) []*Entity {
 	lo, hi := e.relationRange(typ)
 	var out []*Entity
 	for _, r := range e.Relations[lo:hi] {
-		if t, ok := ix.byKey[r.TargetRef]; ok {
+		if t, ok := ix.get(r.TargetRef); ok {
 			out = append(out, t)
 		}
 	}
@@ -211,7 +222,7 @@ func (ix *Index) ByOwnerTransitive(ownerKey string) []Owned {
 	switch KindOfKey(ownerKey) {
 	case "user":
 		owners = append(owners, ownerKey)
-		if u, ok := ix.byKey[ownerKey]; ok {
+		if u, ok := ix.get(ownerKey); ok {
 			for _, g := range u.RelationTargets(RelMemberOf) {
 				owners = append(owners, ix.Descendants(g)...)
 			}
@@ -219,7 +230,7 @@ func (ix *Index) ByOwnerTransitive(ownerKey string) []Owned {
 	case "group":
 		owners = ix.Descendants(ownerKey)
 		for _, g := range owners {
-			if ge, ok := ix.byKey[g]; ok {
+			if ge, ok := ix.get(g); ok {
 				owners = append(owners, ge.RelationTargets(RelHasMember)...)
 			}
 		}
@@ -246,7 +257,7 @@ func (ix *Index) Descendants(groupKey string) []string {
 	out := []string{groupKey}
 	seen := map[string]bool{groupKey: true}
 	for i := 0; i < len(out); i++ {
-		g, ok := ix.byKey[out[i]]
+		g, ok := ix.get(out[i])
 		if !ok {
 			continue
 		}
@@ -265,7 +276,7 @@ func (ix *Index) Ancestors(groupKey string) []string {
 	var out []string
 	cur := strings.ToLower(groupKey)
 	for {
-		g, ok := ix.byKey[cur]
+		g, ok := ix.get(cur)
 		if !ok {
 			return out
 		}

@@ -298,13 +298,11 @@ func (ix *Index) Search(query string, limit int) ([]Hit, int) {
 // index's build time. Other trigrams are in a map.
 type nameIndex struct {
 	names []string // distinct lowercase names, sorted
-	// slots is an open-addressing table of the names: 1 + the position of
-	// a name hashing to it or after it, 0 for none. ByName answers every
-	// /whoowns; a binary search took 18 compares of names scattered over
-	// the heap, each a cache miss in a large catalog, and a map of names
-	// cost five times the memory.
-	slots []int32
-	seed  maphash.Seed
+	// table finds a name's position. ByName answers every /whoowns; a
+	// binary search took 18 compares of names scattered over the heap,
+	// each a cache miss in a large catalog, and a map of names cost five
+	// times the memory.
+	table positionTable
 	// byName[first[i]:first[i+1]] are the entities named names[i], in
 	// key order.
 	byName []*Entity
@@ -341,45 +339,19 @@ func (ni *nameIndex) postings(tg trigram) []int32 {
 	return ni.ids[ni.offs[i]:ni.offs[i+1]]
 }
 
-// hashNames fills slots, at most half full, from the names' hashes.
-func (ni *nameIndex) hashNames(hashes []uint64) {
-	size := 8
-	for size < 2*len(ni.names) {
-		size *= 2
-	}
-	ni.slots = make([]int32, size)
-	mask := uint64(size - 1)
-	for i, h := range hashes {
-		h &= mask
-		for ni.slots[h] != 0 {
-			h = (h + 1) & mask
-		}
-		ni.slots[h] = int32(i + 1)
-	}
-}
-
 // position returns the position of a lowercase name in names.
-func (ni *nameIndex) position(name string) (int, bool) {
-	if len(ni.slots) == 0 {
-		return 0, false
-	}
-	mask := uint64(len(ni.slots) - 1)
-	for h := maphash.String(ni.seed, name) & mask; ni.slots[h] != 0; h = (h + 1) & mask {
-		if i := int(ni.slots[h] - 1); ni.names[i] == name {
-			return i, true
-		}
-	}
-	return 0, false
-}
+func (ni *nameIndex) position(name string) (int, bool) { return ni.table.find(name, ni.nameAt) }
+
+func (ni *nameIndex) nameAt(i int) string { return ni.names[i] }
 
 // newNameIndex indexes the distinct lowercase names of entities, which are
 // sorted by key.
 func newNameIndex(entities []*Entity) *nameIndex {
 	ni := &nameIndex{other: map[trigram][]int32{}}
-	ni.seed = maphash.MakeSeed()
+	seed := maphash.MakeSeed()
 	var hashes []uint64
-	ni.names, hashes, ni.byName, ni.first = distinctNames(entities, ni.seed)
-	ni.hashNames(hashes)
+	ni.names, hashes, ni.byName, ni.first = distinctNames(entities, seed)
+	ni.table = newPositionTable(seed, hashes)
 	size := 0
 	for _, n := range ni.names {
 		size += len(n) // at least the number of trigrams

@@ -293,7 +293,7 @@ func (p *docParser) entity(n *yaml.Node) *Entity {
 	// scratch's slab: the loader, Relate, the store and the index all look
 	// entities up by it.
 	var key [96]byte
-	e.key = p.sc.keep(e.Ref().appendKey(key[:0]))
+	e.key = p.sc.keepKey(e.Ref().appendKey(key[:0]))
 	// Positions were collected in the scratch's buffer; the entity keeps
 	// them packed, in the document's slab.
 	if len(p.refPos) > 0 {

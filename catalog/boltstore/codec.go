@@ -243,6 +243,24 @@ type decoder struct {
 	kvs   []catalog.KeyValue
 	strs  []string
 	links []catalog.Link
+	// keys is the block keys are copied into, apart from the records.
+	// Relations point at their targets' keys, millions of pointers that
+	// every collection traces: into a few hundred blocks of keys each
+	// costs a fraction of what it does into one record per entity.
+	keys strings.Builder
+}
+
+// keepKey copies a key into d.keys, starting a new 8 KiB block when it is
+// full; blocks already handed out are never written again.
+func (d *decoder) keepKey(key []byte) string {
+	const size = 8 << 10
+	if d.keys.Cap()-d.keys.Len() < len(key) {
+		d.keys = strings.Builder{}
+		d.keys.Grow(max(size, len(key)))
+	}
+	start := d.keys.Len()
+	d.keys.Write(key)
+	return d.keys.String()[start:]
 }
 
 // carve returns n elements of *arena, starting a new array when it is full.
@@ -419,6 +437,9 @@ func (d *decoder) decode(value []byte) (*catalog.Entity, error) {
 	if n <= 0 || keyLen == 0 || keyLen > uint64(len(value)-n) {
 		return nil, fmt.Errorf("%w: no key", errCorrupt)
 	}
+	// The record keeps its copy of the key too: other strings of the
+	// entity may be parts of it.
+	key := d.keepKey(value[n : n+int(keyLen)])
 	d.s, d.pos, d.err = string(value[n:]), int(keyLen), nil
 	e := &catalog.Entity{APIVersion: d.str(), Kind: d.str()}
 	e.Metadata.Name = d.str()
@@ -452,7 +473,7 @@ func (d *decoder) decode(value []byte) (*catalog.Entity, error) {
 	if d.pos != len(d.s) {
 		return nil, fmt.Errorf("%w: %d trailing bytes", errCorrupt, len(d.s)-d.pos)
 	}
-	if err := e.UseStoredKey(d.s[:keyLen]); err != nil {
+	if err := e.UseStoredKey(key); err != nil {
 		return nil, fmt.Errorf("%w: %w", errCorrupt, err)
 	}
 	return e, nil
