@@ -9,6 +9,8 @@
 // is delivered later through the response_url or chat.postMessage. Inputs a
 // QuickRouter answers from memory skip that goroutine and run inline. Retried and
 // doubly delivered events are processed once, using the Deduper's seen-set.
+// An input answered after its acknowledgement is kept in the Inbox until it
+// is answered, and Resume answers what a killed process left.
 //
 // Button presses and modal submissions carry their command in the button value
 // or the view's private_metadata, so no state is kept in memory that a
@@ -25,6 +27,7 @@ package slack
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -104,6 +107,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Dedup remembers the deliveries already processed.
 	Dedup Deduper
+	// Inbox keeps the inputs acknowledged and not yet answered, for
+	// Resume; nil keeps none, and a crash loses them.
+	Inbox Inbox
 	// Metrics counts refused requests; nil counts nothing.
 	Metrics Metrics
 
@@ -165,6 +171,9 @@ type Adapter struct {
 	acks       ackPool
 	verifier   verifier
 	sections   sectionMemo
+	// process tells this adapter's inbox entries from those of the
+	// processes before it.
+	process string
 
 	// base is cancelled by Shutdown when its deadline passes, stopping the
 	// work still running after acknowledgements.
@@ -229,6 +238,7 @@ func New(router Router, opts Options) (*Adapter, error) {
 		metrics:    opts.Metrics,
 	}
 	a.self.api = api
+	a.process = rand.Text()
 	a.quick, _ = router.(QuickRouter)
 	a.verifier.secret = opts.SigningSecret
 	a.base, a.cancel = context.WithCancel(context.Background())
@@ -305,6 +315,10 @@ func (a *Adapter) deliverLate(work context.Context, o origin, out bot.Outcome) {
 			Text:      "Callboard restarted before it finished " + what + ". Please ask again in a minute.",
 			Ephemeral: true,
 		}}
+	}
+	if o.job != nil {
+		a.sending(ctx, o.job)
+		defer a.finish(ctx, o.job)
 	}
 	a.deliver(ctx, o, out)
 }

@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"net/url"
 	"strconv"
@@ -32,6 +33,9 @@ type origin struct {
 	// hold is the modal the input's command may open before slow work
 	// (bot.HoldForm); nil when it cannot have one.
 	hold *modalHold
+	// job is the input as the inbox keeps it until it is answered; nil
+	// when it is not kept.
+	job *job
 }
 
 // handle runs the router with the user's email filled in.
@@ -58,10 +62,11 @@ func (a *Adapter) run(in bot.Input, o *origin) (bot.Outcome, bool) {
 	}
 	a.mayHold(o)
 	late := *o
-	h := &handoff{out: make(chan bot.Outcome, 1)}
+	h := &handoff{out: make(chan bot.Outcome, 1), recorded: make(chan *job, 1)}
 	a.background(func(ctx context.Context) {
 		out := a.handle(late.holding(ctx), in)
 		if !h.offer(out) {
+			late.job = <-h.recorded
 			a.deliverLate(ctx, late, out)
 		}
 	})
@@ -71,8 +76,24 @@ func (a *Adapter) run(in bot.Input, o *origin) (bot.Outcome, bool) {
 	case out := <-h.out:
 		return out, true
 	case <-timer.C:
-		return h.giveUp()
+		out, ok := h.giveUp()
+		if !ok {
+			// Answered later: kept in the inbox before the
+			// acknowledgement says so.
+			h.recorded <- a.record(a.base, job{id: lateID(o), Input: storeInput(in, *o)})
+		}
+		return out, ok
 	}
+}
+
+// lateID is the inbox id of a command or form answered after its
+// acknowledgement: its trigger, which Slack makes for every command,
+// press and submission, else a fresh id.
+func lateID(o *origin) string {
+	if o.triggerID != "" {
+		return "trigger:" + o.triggerID
+	}
+	return "late:" + rand.Text()
 }
 
 // handoff passes an outcome from the router's goroutine to the waiting
@@ -82,6 +103,9 @@ type handoff struct {
 	mu   sync.Mutex
 	late bool
 	out  chan bot.Outcome
+	// recorded passes the late input's inbox entry (or nil) to the
+	// router's goroutine, which delivers only once it is recorded.
+	recorded chan *job
 }
 
 // offer hands out over and reports whether the waiter will deliver it.

@@ -29,8 +29,9 @@ func (a *Adapter) serveEvent(w http.ResponseWriter, r *http.Request, body []byte
 		writeJSON(w, map[string]string{"challenge": v.Challenge})
 		return
 	}
-	w.WriteHeader(http.StatusOK)
+	// The input is recorded before it is acknowledged (see Inbox).
 	a.event(r.Context(), ev)
+	w.WriteHeader(http.StatusOK)
 }
 
 // message is an app_mention or direct message, as much as the adapter needs.
@@ -49,8 +50,8 @@ type message struct {
 	addressed bool
 }
 
-// event starts processing an Events API event in the background; the
-// caller acknowledges it at once.
+// event starts processing an Events API event in the background, once per
+// event id, and records it in the inbox; the caller acknowledges it then.
 func (a *Adapter) event(ctx context.Context, ev slackevents.EventsAPIEvent) {
 	if ev.Type == slackevents.AppRateLimited {
 		a.log.WarnContext(ctx, "slack is dropping events: over 30,000 an hour", "team", ev.TeamID)
@@ -79,36 +80,24 @@ func (a *Adapter) event(ctx context.Context, ev slackevents.EventsAPIEvent) {
 	default:
 		return
 	}
-	a.background(func(ctx context.Context) { a.mention(ctx, m) })
-}
-
-// mention answers a message addressed to the bot, once per event and once
-// per message: subscribing to app_mention and message.im delivers some
-// messages twice under different event ids.
-func (a *Adapter) mention(ctx context.Context, m message) {
 	if !a.firstSeen(ctx, "event:"+m.eventID) {
 		return
 	}
-	// Edits, joins and other subtypes are not questions; bot_message is a
-	// bot's, which is ignored below.
-	if m.subtype != "" && m.subtype != "bot_message" {
+	j := a.record(ctx, job{id: "event:" + m.eventID, Mention: m.stored()})
+	a.background(func(ctx context.Context) { a.answerMention(ctx, m, j) })
+}
+
+// answerMention answers a message addressed to the bot, once per message:
+// subscribing to app_mention and message.im delivers some messages twice
+// under different event ids. j is the message as the inbox keeps it, or
+// nil; after a restart (its second run) the message counts as not seen,
+// as the run before recorded it.
+func (a *Adapter) answerMention(ctx context.Context, m message, j *job) {
+	if !a.wantMention(ctx, &m, j == nil || j.Runs <= 1) {
+		a.finish(ctx, j)
 		return
 	}
-	self, err := a.self.get(ctx, m.self)
-	if err != nil {
-		a.log.WarnContext(ctx, "slack bot user id unknown", "err", err)
-	}
-	if m.botID != "" || m.subtype == "bot_message" || (self != "" && m.user == self) || m.user == "" {
-		return
-	}
-	if m.ts != "" && !a.firstSeen(ctx, "message:"+m.channel+":"+m.ts) {
-		return
-	}
-	text := m.text
-	if self != "" || m.addressed {
-		text = stripMention(text, self)
-	}
-	text = plainWords(text)
+	text := m.words()
 	in := bot.Input{
 		User:    bot.User{ID: m.user},
 		Channel: bot.Channel{ID: m.channel},
@@ -116,7 +105,37 @@ func (a *Adapter) mention(ctx context.Context, m message) {
 		Mention: true,
 	}
 	out := a.handle(ctx, in)
-	a.deliverLate(ctx, origin{channel: m.channel, user: m.user, thread: m.thread, text: text}, out)
+	a.deliverLate(ctx, origin{channel: m.channel, user: m.user, thread: m.thread, text: text, job: j}, out)
+}
+
+// wantMention reports whether m is a question for the bot, filling in
+// m.self, the bot's user id, when it can: not an edit or other subtype,
+// not a bot's, and (when dedup) not a message already answered.
+func (a *Adapter) wantMention(ctx context.Context, m *message, dedup bool) bool {
+	// Edits, joins and other subtypes are not questions; bot_message is a
+	// bot's, which is ignored below.
+	if m.subtype != "" && m.subtype != "bot_message" {
+		return false
+	}
+	self, err := a.self.get(ctx, m.self)
+	if err != nil {
+		a.log.WarnContext(ctx, "slack bot user id unknown", "err", err)
+	}
+	m.self = self
+	if m.botID != "" || m.subtype == "bot_message" || (self != "" && m.user == self) || m.user == "" {
+		return false
+	}
+	return !dedup || m.ts == "" || a.firstSeen(ctx, "message:"+m.channel+":"+m.ts)
+}
+
+// words is the message as the router sees it: without the bot's mention,
+// in plain words.
+func (m message) words() string {
+	text := m.text
+	if m.self != "" || m.addressed {
+		text = stripMention(text, m.self)
+	}
+	return plainWords(text)
 }
 
 var leadingMention = regexp.MustCompile(`^\s*<@([UW][A-Z0-9]+)(?:\|[^>]*)?>[\s,:]*`)

@@ -287,6 +287,7 @@ type testEnv struct {
 	clock   *fakeClock
 	metrics *countingMetrics
 	db      *bbolt.DB
+	inbox   *boltstore.Inbox
 }
 
 func openDedup(t testing.TB, path string) (*boltstore.Dedup, *bbolt.DB) {
@@ -308,11 +309,17 @@ func newTestEnv(t testing.TB, router Router, tweak ...func(*Options)) *testEnv {
 	dedup, db := openDedup(t, filepath.Join(t.TempDir(), "callboard.db"))
 	env.db = db
 	t.Cleanup(func() { db.Close() })
+	inbox, err := boltstore.NewInbox(db, "slack")
+	if err != nil {
+		t.Fatalf("NewInbox: %v", err)
+	}
+	env.inbox = inbox
 	opts := Options{
 		SigningSecret: testSecret,
 		BotToken:      testBotToken,
 		APIURL:        env.slack.apiURL(),
 		Dedup:         dedup,
+		Inbox:         inbox,
 		Metrics:       env.metrics,
 		Now:           env.clock.Now,
 		Sleep:         env.clock.Sleep,
@@ -328,6 +335,23 @@ func newTestEnv(t testing.TB, router Router, tweak ...func(*Options)) *testEnv {
 	env.a = a
 	t.Cleanup(func() { env.settle(t) })
 	return env
+}
+
+// pending returns the inbox's entries by id, decoded.
+func (env *testEnv) pending(t testing.TB) map[string]job {
+	t.Helper()
+	out := map[string]job{}
+	err := env.inbox.Pending(func(id string, entry []byte) {
+		var j job
+		if err := json.Unmarshal(entry, &j); err != nil {
+			t.Errorf("inbox entry %s: %v", id, err)
+		}
+		out[id] = j
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // settle waits for the adapter's background work to finish.

@@ -73,7 +73,8 @@ func (a *Adapter) envelope(ctx context.Context, ack acker, evt socketmode.Event)
 	if a.firstSeen(ctx, "envelope:"+id) {
 		switch data := evt.Data.(type) {
 		case slackevents.EventsAPIEvent:
-			defer a.event(ctx, data)
+			// Recorded before it is acknowledged (see Inbox).
+			a.event(ctx, data)
 		case slack.SlashCommand:
 			if msg := a.command(ctx, data, maxAckPayload); msg != nil {
 				payload = msg

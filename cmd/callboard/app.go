@@ -32,6 +32,9 @@ type app struct {
 	metrics *metrics
 	// closers wait for adapters' in-flight deliveries at shutdown.
 	closers []func(context.Context) error
+	// resumers answer what adapters acknowledged before a crash; serve
+	// runs them once the catalog's first sync is done.
+	resumers []func(context.Context) error
 }
 
 type appOptions struct {

@@ -102,6 +102,11 @@ func serve(ctx context.Context, e env, f commonFlags, addr, chat string) error {
 		}
 		ready.Store(true)
 		firstSync <- rep
+		for _, resume := range a.resumers {
+			if err := resume(ctx); err != nil {
+				a.log.Error("answer inputs from before a restart", "err", err)
+			}
+		}
 		// Whatever the first sync did, starting up (reading the store,
 		// or reading every file) left garbage the size of the catalog.
 		debug.FreeOSMemory()
@@ -187,6 +192,10 @@ func mountAdapters(ctx context.Context, a *app, mux *http.ServeMux) ([]func(cont
 		dedup = d
 	}
 	if a.cfg.Slack.Enabled() {
+		inbox, err := botstore.NewInbox(a.db, "slack")
+		if err != nil {
+			return nil, fmt.Errorf("set up slack inbox: %w", err)
+		}
 		s, err := slackbot.New(a.router, slackbot.Options{
 			SigningSecret: slackbot.Secret(a.cfg.Slack.SigningSecret.Reveal()),
 			BotToken:      slackbot.Secret(a.cfg.Slack.BotToken.Reveal()),
@@ -194,6 +203,7 @@ func mountAdapters(ctx context.Context, a *app, mux *http.ServeMux) ([]func(cont
 			APIURL:        a.cfg.Slack.APIURL,
 			Logger:        a.log.With("platform", "slack"),
 			Dedup:         dedup,
+			Inbox:         inbox,
 			Metrics:       platformMetrics{a.metrics, "slack"},
 		})
 		if err != nil {
@@ -206,6 +216,7 @@ func mountAdapters(ctx context.Context, a *app, mux *http.ServeMux) ([]func(cont
 			loops = append(loops, s.Run)
 		}
 		a.closers = append(a.closers, s.Shutdown)
+		a.resumers = append(a.resumers, s.Resume)
 	}
 	if a.cfg.Discord.Enabled() {
 		d, err := discord.New(a.router, discord.Options{
@@ -257,5 +268,6 @@ var (
 	_ notifier.Poster  = (*slackbot.Adapter)(nil)
 	_ notifier.Poster  = (*discord.Adapter)(nil)
 	_ slackbot.Deduper = (*botstore.Dedup)(nil)
+	_ slackbot.Inbox   = (*botstore.Inbox)(nil)
 	_ discord.Deduper  = (*botstore.Dedup)(nil)
 )
