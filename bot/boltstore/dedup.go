@@ -62,25 +62,29 @@ func (d *Dedup) FirstSeen(key string, now time.Time) (bool, error) {
 	if key == "" {
 		return false, errors.New("boltstore: empty dedup key")
 	}
-	prune := d.duePrune(now)
 	first := false
-	err := d.db.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket([]byte(dedupBucket))
-		if prune {
-			if _, err := deleteExpired(b, now); err != nil {
-				return err
-			}
-		}
-		if v := b.Get([]byte(key)); v != nil && now.Before(decodeTime(v)) {
-			return nil
-		}
-		first = true
-		return b.Put([]byte(key), encodeTime(now.Add(d.ttl)))
+	err := d.db.Update(func(tx *bbolt.Tx) (err error) {
+		first, err = d.see(tx, key, now)
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("record dedup key %q: %w", key, err)
 	}
 	return first, nil
+}
+
+// see is FirstSeen within tx, which the caller commits.
+func (d *Dedup) see(tx *bbolt.Tx, key string, now time.Time) (bool, error) {
+	b := tx.Bucket([]byte(dedupBucket))
+	if d.duePrune(now) {
+		if _, err := deleteExpired(b, now); err != nil {
+			return false, err
+		}
+	}
+	if v := b.Get([]byte(key)); v != nil && now.Before(decodeTime(v)) {
+		return false, nil
+	}
+	return true, b.Put([]byte(key), encodeTime(now.Add(d.ttl)))
 }
 
 // Prune deletes the keys that have expired at now and returns how many.

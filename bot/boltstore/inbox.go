@@ -3,6 +3,7 @@ package boltstore
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"go.etcd.io/bbolt"
 )
@@ -15,18 +16,21 @@ import (
 type Inbox struct {
 	db     *bbolt.DB
 	bucket []byte
+	seen   *Dedup
 }
 
 // NewInbox returns the inbox named name ("slack") in db, creating its
-// bucket.
-func NewInbox(db *bbolt.DB, name string) (*Inbox, error) {
-	if db == nil {
+// bucket. seen is the seen-set Accept records keys in, in the same db.
+func NewInbox(db *bbolt.DB, name string, seen *Dedup) (*Inbox, error) {
+	switch {
+	case db == nil:
 		return nil, errors.New("boltstore: nil *bbolt.DB")
-	}
-	if name == "" {
+	case name == "":
 		return nil, errors.New("boltstore: empty inbox name")
+	case seen == nil || seen.db != db:
+		return nil, errors.New("boltstore: an inbox needs a seen-set in its own bbolt file")
 	}
-	in := &Inbox{db: db, bucket: []byte("bot.inbox." + name)}
+	in := &Inbox{db: db, bucket: []byte("bot.inbox." + name), seen: seen}
 	err := db.Update(func(tx *bbolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(in.bucket)
 		return err
@@ -49,6 +53,28 @@ func (in *Inbox) Put(id string, entry []byte) error {
 		return fmt.Errorf("record inbox entry %q: %w", id, err)
 	}
 	return nil
+}
+
+// Accept records key as seen at now (see Dedup.FirstSeen) and, when it
+// had not been seen, entry under id, in one transaction: a process killed
+// in between cannot have marked an input seen, so that its redelivery is
+// dropped, without keeping it to answer. It reports whether key was new.
+func (in *Inbox) Accept(key string, now time.Time, id string, entry []byte) (bool, error) {
+	if key == "" || id == "" {
+		return false, errors.New("boltstore: empty dedup key or inbox id")
+	}
+	first := false
+	err := in.db.Update(func(tx *bbolt.Tx) error {
+		var err error
+		if first, err = in.seen.see(tx, key, now); err != nil || !first {
+			return err
+		}
+		return tx.Bucket(in.bucket).Put([]byte(id), entry)
+	})
+	if err != nil {
+		return false, fmt.Errorf("accept inbox entry %q: %w", id, err)
+	}
+	return first, nil
 }
 
 // Done forgets id; forgetting an id the inbox does not have is no error.

@@ -35,6 +35,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -174,6 +175,8 @@ type Adapter struct {
 	// process tells this adapter's inbox entries from those of the
 	// processes before it.
 	process string
+	// resumed is set by the first Resume, stopping by Shutdown.
+	resumed, stopping atomic.Bool
 
 	// base is cancelled by Shutdown when its deadline passes, stopping the
 	// work still running after acknowledgements.
@@ -261,6 +264,7 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // at most 5 seconds more), and returns ctx.Err(). Call it after the HTTP
 // server and Run have stopped.
 func (a *Adapter) Shutdown(ctx context.Context) error {
+	a.stopping.Store(true)
 	done := make(chan struct{})
 	go func() {
 		a.work.Wait()
@@ -307,6 +311,11 @@ func (a *Adapter) deliverLate(work context.Context, o origin, out bot.Outcome) {
 	})
 	defer stop()
 	if a.base.Err() != nil && work.Err() != nil && out.Status == bot.Failed {
+		if o.job != nil {
+			// Kept in the inbox: the next process answers it.
+			a.log.InfoContext(ctx, "slack input cut short by shutdown, left for the next start", "input", o.job.id)
+			return
+		}
 		what := "your request"
 		if o.text != "" {
 			what = strconv.Quote(o.text)

@@ -201,6 +201,7 @@ func TestCommand_TimedOutCommandStillAnswers(t *testing.T) {
 
 // Slack does not send an acknowledged command again, so work that shutdown
 // cuts short tells its user rather than vanish.
+// Without an inbox, work cut short by a shutdown is lost: its user is told.
 func TestCommand_ShutdownTellsUsersOfCutShortWork(t *testing.T) {
 	started := make(chan struct{})
 	stuck := bot.HandlerFunc(func(ctx context.Context, req bot.Request) (bot.Reply, error) {
@@ -210,6 +211,7 @@ func TestCommand_ShutdownTellsUsersOfCutShortWork(t *testing.T) {
 	})
 	env := newTestEnv(t, router(bot.Command{Name: "report", Handler: stuck}), func(o *Options) {
 		o.AnswerBudget = 10 * time.Millisecond
+		o.Inbox = nil
 	})
 	env.command(t, slashCommand("/report", "payments-api", env.slack.hookURL("cut")))
 	<-started

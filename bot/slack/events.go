@@ -80,11 +80,22 @@ func (a *Adapter) event(ctx context.Context, ev slackevents.EventsAPIEvent) {
 	default:
 		return
 	}
-	if !a.firstSeen(ctx, "event:"+m.eventID) {
+	if m.ignored() {
 		return
 	}
-	j := a.record(ctx, job{id: "event:" + m.eventID, Mention: m.stored()})
+	first, j := a.accept(ctx, "event:"+m.eventID, job{id: "event:" + m.eventID, Mention: m.stored()})
+	if !first {
+		return
+	}
 	a.background(func(ctx context.Context) { a.answerMention(ctx, m, j) })
+}
+
+// ignored reports what the event alone shows is not a question: an edit,
+// join or other subtype, a bot's message or one without a user. Messages
+// from the bot itself are known by the bot user id the event names;
+// wantMention checks again once it is known for sure.
+func (m message) ignored() bool {
+	return m.subtype != "" || m.botID != "" || m.user == "" || (m.self != "" && m.user == m.self)
 }
 
 // answerMention answers a message addressed to the bot, once per message:
@@ -109,12 +120,10 @@ func (a *Adapter) answerMention(ctx context.Context, m message, j *job) {
 }
 
 // wantMention reports whether m is a question for the bot, filling in
-// m.self, the bot's user id, when it can: not an edit or other subtype,
-// not a bot's, and (when dedup) not a message already answered.
+// m.self, the bot's user id, when it can: not ignored (see ignored), not
+// the bot's own, and (when dedup) not a message already answered.
 func (a *Adapter) wantMention(ctx context.Context, m *message, dedup bool) bool {
-	// Edits, joins and other subtypes are not questions; bot_message is a
-	// bot's, which is ignored below.
-	if m.subtype != "" && m.subtype != "bot_message" {
+	if m.ignored() {
 		return false
 	}
 	self, err := a.self.get(ctx, m.self)
@@ -122,7 +131,7 @@ func (a *Adapter) wantMention(ctx context.Context, m *message, dedup bool) bool 
 		a.log.WarnContext(ctx, "slack bot user id unknown", "err", err)
 	}
 	m.self = self
-	if m.botID != "" || m.subtype == "bot_message" || (self != "" && m.user == self) || m.user == "" {
+	if self != "" && m.user == self {
 		return false
 	}
 	return !dedup || m.ts == "" || a.firstSeen(ctx, "message:"+m.channel+":"+m.ts)

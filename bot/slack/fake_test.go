@@ -309,7 +309,7 @@ func newTestEnv(t testing.TB, router Router, tweak ...func(*Options)) *testEnv {
 	dedup, db := openDedup(t, filepath.Join(t.TempDir(), "callboard.db"))
 	env.db = db
 	t.Cleanup(func() { db.Close() })
-	inbox, err := boltstore.NewInbox(db, "slack")
+	inbox, err := boltstore.NewInbox(db, "slack", dedup)
 	if err != nil {
 		t.Fatalf("NewInbox: %v", err)
 	}

@@ -14,10 +14,13 @@ import (
 // Inbox durably keeps the inputs the adapter has acknowledged and not yet
 // answered, so that a process killed while working on one answers it when
 // it starts again (see Adapter.Resume): Slack never sends an acknowledged
-// input twice. Put and Done return once the change is on disk; Pending
-// calls f with every entry, whose bytes are valid only during the call.
-// bot/boltstore.Inbox implements it.
+// input twice. Accept records a delivery key in the Deduper's seen-set and,
+// if the key is new, the entry, in one step, and reports whether the key
+// was new; Put and Done write one entry. Each returns once the change is
+// on disk. Pending calls f with every entry, whose bytes are valid only
+// during the call. bot/boltstore.Inbox implements it.
 type Inbox interface {
+	Accept(key string, now time.Time, id string, entry []byte) (bool, error)
 	Put(id string, entry []byte) error
 	Done(id string) error
 	Pending(f func(id string, entry []byte)) error
@@ -137,22 +140,42 @@ func (a *Adapter) record(ctx context.Context, j job) *job {
 		return nil
 	}
 	j.Received, j.Runs, j.Process = a.opts.Now(), 1, a.process
-	if !a.putJob(ctx, &j) {
+	if err := a.putJob(&j); err != nil {
+		a.log.ErrorContext(ctx, "slack inbox unavailable: this input is not answered after a crash", "input", j.id, "err", err)
 		return nil
 	}
 	return &j
 }
 
-func (a *Adapter) putJob(ctx context.Context, j *job) bool {
+// accept is firstSeen(key) and record(j) in one step, so that a crash
+// between the two cannot drop the input's redelivery unanswered. first is
+// false for a delivery seen before.
+func (a *Adapter) accept(ctx context.Context, key string, j job) (first bool, kept *job) {
+	if a.opts.Inbox == nil {
+		return a.firstSeen(ctx, key), nil
+	}
+	j.Received, j.Runs, j.Process = a.opts.Now(), 1, a.process
 	b, err := json.Marshal(j)
 	if err == nil {
-		err = a.opts.Inbox.Put(j.id, b)
+		first, err = a.opts.Inbox.Accept(key, j.Received, j.id, b)
 	}
 	if err != nil {
-		a.log.ErrorContext(ctx, "slack inbox unavailable: this input is not answered after a crash", "input", j.id, "err", err)
-		return false
+		// As with the seen-set alone: a rare double answer beats a lost one.
+		a.log.ErrorContext(ctx, "slack inbox unavailable, processing anyway: this input is not answered after a crash", "input", j.id, "err", err)
+		return true, nil
 	}
-	return true
+	if !first {
+		return false, nil
+	}
+	return true, &j
+}
+
+func (a *Adapter) putJob(j *job) error {
+	b, err := json.Marshal(j)
+	if err != nil {
+		return err
+	}
+	return a.opts.Inbox.Put(j.id, b)
 }
 
 // sending marks j's delivery as started.
@@ -161,7 +184,9 @@ func (a *Adapter) sending(ctx context.Context, j *job) {
 		return
 	}
 	j.Sending = true
-	a.putJob(ctx, j)
+	if err := a.putJob(j); err != nil {
+		a.log.ErrorContext(ctx, "slack inbox: delivery not marked; after a crash this answer may be sent twice", "input", j.id, "err", err)
+	}
 }
 
 // finish forgets j: its answer has been delivered, or never will be.
@@ -175,17 +200,22 @@ func (a *Adapter) finish(ctx context.Context, j *job) {
 }
 
 // Resume answers the inputs that a process before this one acknowledged
-// and did not answer, as Options.Inbox kept them. Call it once, when the
-// router can answer (after the catalog's first sync). The work runs in the
-// background like any input's; Resume returns once it has started it.
+// and did not answer, as Options.Inbox kept them. Call it when the router
+// can answer (after the catalog's first sync); it does its work once, and
+// nothing once Shutdown has begun. The work runs in the background like
+// any input's; Resume returns once it has started it.
 //
 // An input is answered again unless delivery of its answer had started,
 // when the answer may already be in the conversation: its user is told
 // to ask again if it is not. Inputs older than 30 minutes are dropped
 // (logged), and one whose work has started three times is not tried again.
 func (a *Adapter) Resume(ctx context.Context) error {
-	if a.opts.Inbox == nil {
+	if a.opts.Inbox == nil || !a.resumed.CompareAndSwap(false, true) {
 		return nil
+	}
+	if ctx.Err() != nil || a.stopping.Load() {
+		// Its work would start under a shutdown and count as a run.
+		return ctx.Err()
 	}
 	var jobs []*job
 	var unreadable []string
@@ -210,8 +240,24 @@ func (a *Adapter) Resume(ctx context.Context) error {
 	}
 	slices.SortFunc(jobs, func(x, y *job) int { return cmp.Or(x.Received.Compare(y.Received), cmp.Compare(x.id, y.id)) })
 	now := a.opts.Now()
+	// One message may have come as two events (app_mention and
+	// message.im), both kept before either reached the message's
+	// seen-key, which resumed mentions do not consult: the first stands
+	// for both.
+	messages := map[string]bool{}
 	for _, j := range jobs {
 		what := j.describe()
+		var message string
+		if m := j.Mention; m != nil && m.TS != "" {
+			message = m.Channel + ":" + m.TS
+		}
+		switch {
+		case message != "" && messages[message]:
+			a.finish(ctx, j)
+			continue
+		case message != "":
+			messages[message] = true
+		}
 		switch {
 		case now.Sub(j.Received) > resumeWindow:
 			a.log.WarnContext(ctx, "slack inbox: input too old to answer after a restart, dropped", "input", j.id, "received", j.Received)
@@ -224,8 +270,9 @@ func (a *Adapter) Resume(ctx context.Context) error {
 			a.notify(j, "Callboard stopped "+strconv.Itoa(j.Runs)+" times while working on "+what+", so it has given up on it. Please ask again, and tell your platform team if this happens again.")
 		default:
 			j.Runs, j.Process = j.Runs+1, a.process
-			if !a.putJob(ctx, j) {
-				continue // tried at the next start
+			if err := a.putJob(j); err != nil {
+				a.log.ErrorContext(ctx, "slack inbox: input from before a restart left for the next start", "input", j.id, "err", err)
+				continue
 			}
 			a.log.InfoContext(ctx, "slack inbox: answering an input from before a restart", "input", j.id, "run", j.Runs)
 			a.background(func(ctx context.Context) {

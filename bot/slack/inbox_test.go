@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slack-go/slack/slackevents"
+	"github.com/slack-go/slack/socketmode"
+
 	"github.com/callboard/callboard/bot"
 	"github.com/callboard/callboard/bot/boltstore"
 )
@@ -34,6 +37,12 @@ func restartEnv(t *testing.T, env *testEnv, r Router) *testEnv {
 // does, and leaves it there: the process died before answering.
 func crashedWith(t *testing.T, env *testEnv, j job) {
 	t.Helper()
+	if j.Mention != nil {
+		if first, kept := env.a.accept(context.Background(), j.id, j); !first || kept == nil {
+			t.Fatalf("event %s not accepted", j.id)
+		}
+		return
+	}
 	if env.a.record(context.Background(), j) == nil {
 		t.Fatalf("input %s not recorded", j.id)
 	}
@@ -47,10 +56,11 @@ func resume(t *testing.T, env *testEnv) {
 	env.settle(t)
 }
 
-func mentionJob(eventID, text string) job {
+// mentionJob is an app_mention's entry; ts tells messages apart.
+func mentionJob(eventID, text, ts string) job {
 	return job{id: "event:" + eventID, Mention: &storedMessage{
 		EventID: eventID, Self: testBotUser, Channel: "C0LAN2Q65", User: "U061F7AUR",
-		Text: "<@" + testBotUser + "> " + text, TS: "1515449522.000016", Addressed: true,
+		Text: "<@" + testBotUser + "> " + text, TS: ts, Addressed: true,
 	}}
 }
 
@@ -105,12 +115,12 @@ func TestInbox_ResumeAnswersWhatACrashLeft(t *testing.T) {
 		return bot.Reply{Text: req.Arg(0) + " is owned by payments-team"}, nil
 	}}
 	env := newTestEnv(t, whoownsRouter(h))
-	crashedWith(t, env, mentionJob("EvCrash", "who owns payments-api"))
+	crashedWith(t, env, mentionJob("EvCrash", "who owns payments-api", "1515449522.000001"))
 	crashedWith(t, env, job{id: "trigger:1.2.3", Input: &storedInput{
 		User: "U2147483697", Channel: "C2147483705", Text: "/whoowns ledger", ResponseURL: env.slack.hookURL("crash"),
 	}})
 	// The first process had also recorded the message as seen.
-	env.a.firstSeen(context.Background(), "message:C0LAN2Q65:1515449522.000016")
+	env.a.firstSeen(context.Background(), "message:C0LAN2Q65:1515449522.000001")
 	env.clock.Advance(time.Minute)
 
 	after := restartEnv(t, env, whoownsRouter(h))
@@ -170,7 +180,7 @@ func TestInbox_ResumeCountsRuns(t *testing.T) {
 		return bot.Reply{Text: "ok"}, nil
 	}}
 	env := newTestEnv(t, whoownsRouter(h))
-	crashedWith(t, env, mentionJob("EvRuns", "who owns payments-api"))
+	crashedWith(t, env, mentionJob("EvRuns", "who owns payments-api", "1515449522.000002"))
 	after := restartEnv(t, env, whoownsRouter(h))
 	if err := after.a.Resume(context.Background()); err != nil {
 		t.Fatal(err)
@@ -186,10 +196,11 @@ func TestInbox_ResumeCountsRuns(t *testing.T) {
 func TestInbox_ResumeDoesNotResendAStartedDelivery(t *testing.T) {
 	h := &recorder{}
 	env := newTestEnv(t, whoownsRouter(h))
-	j := mentionJob("EvSending", "who owns payments-api")
+	j := mentionJob("EvSending", "who owns payments-api", "1515449522.000003")
 	crashedWith(t, env, j)
-	j.Runs, j.Received = 1, env.clock.Now()
-	env.a.sending(context.Background(), &j)
+	stored := env.pending(t)[j.id]
+	stored.id = j.id
+	env.a.sending(context.Background(), &stored)
 
 	after := restartEnv(t, env, whoownsRouter(h))
 	resume(t, after)
@@ -210,14 +221,16 @@ func TestInbox_ResumeDoesNotResendAStartedDelivery(t *testing.T) {
 func TestInbox_ResumeGivesUpAfterThreeRuns(t *testing.T) {
 	h := &recorder{}
 	env := newTestEnv(t, whoownsRouter(h))
-	j := mentionJob("EvCrashLoop", "who owns payments-api")
+	j := mentionJob("EvCrashLoop", "who owns payments-api", "1515449522.000004")
 	crashedWith(t, env, j)
 	for range 2 { // two restarts that crashed again
 		after := restartEnv(t, env, whoownsRouter(h))
 		stored := after.pending(t)["event:EvCrashLoop"]
 		stored.id = "event:EvCrashLoop"
 		stored.Runs++
-		after.a.putJob(context.Background(), &stored)
+		if err := after.a.putJob(&stored); err != nil {
+			t.Fatal(err)
+		}
 	}
 	after := restartEnv(t, env, whoownsRouter(h))
 	resume(t, after)
@@ -237,7 +250,7 @@ func TestInbox_ResumeGivesUpAfterThreeRuns(t *testing.T) {
 func TestInbox_ResumeDropsOldAndUnreadableEntries(t *testing.T) {
 	h := &recorder{}
 	env := newTestEnv(t, whoownsRouter(h))
-	crashedWith(t, env, mentionJob("EvOld", "who owns payments-api"))
+	crashedWith(t, env, mentionJob("EvOld", "who owns payments-api", "1515449522.000005"))
 	if err := env.inbox.Put("event:EvGarbled", []byte("{not json")); err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +258,7 @@ func TestInbox_ResumeDropsOldAndUnreadableEntries(t *testing.T) {
 		t.Fatal(err)
 	}
 	env.clock.Advance(31 * time.Minute)
-	crashedWith(t, env, mentionJob("EvRecent", "who owns ledger"))
+	crashedWith(t, env, mentionJob("EvRecent", "who owns ledger", "1515449522.000006"))
 
 	after := restartEnv(t, env, whoownsRouter(h))
 	resume(t, after)
@@ -264,7 +277,7 @@ func TestInbox_ResumeDropsOldAndUnreadableEntries(t *testing.T) {
 func TestInbox_ResumedMentionFromABotIgnored(t *testing.T) {
 	h := &recorder{}
 	env := newTestEnv(t, whoownsRouter(h))
-	j := mentionJob("EvBot", "who owns payments-api")
+	j := mentionJob("EvBot", "who owns payments-api", "1515449522.000007")
 	j.Mention.BotID = "B0001"
 	crashedWith(t, env, j)
 	after := restartEnv(t, env, whoownsRouter(h))
@@ -279,7 +292,7 @@ func TestInbox_ResumedMentionFromABotIgnored(t *testing.T) {
 
 func TestInbox_EntriesAreJSON(t *testing.T) {
 	env := newTestEnv(t, router())
-	crashedWith(t, env, mentionJob("EvJSON", "who owns payments-api"))
+	crashedWith(t, env, mentionJob("EvJSON", "who owns payments-api", "1515449522.000008"))
 	var raw map[string]any
 	err := env.inbox.Pending(func(_ string, entry []byte) {
 		if err := json.Unmarshal(entry, &raw); err != nil {
@@ -291,5 +304,133 @@ func TestInbox_EntriesAreJSON(t *testing.T) {
 	}
 	if m, _ := raw["mention"].(map[string]any); m["event_id"] != "EvJSON" || raw["runs"] != float64(1) {
 		t.Errorf("entry = %v, want the mention with its event id and one run", raw)
+	}
+}
+
+// Slack delivers a DM that mentions the bot twice, as app_mention and as
+// message.im, under two event ids; a crash can leave both kept.
+func TestInbox_ResumeAnswersAMessageKeptTwiceOnce(t *testing.T) {
+	h := &recorder{}
+	env := newTestEnv(t, whoownsRouter(h))
+	crashedWith(t, env, mentionJob("EvTwiceA", "who owns payments-api", "1515449522.000100"))
+	im := mentionJob("EvTwiceB", "who owns payments-api", "1515449522.000100")
+	im.Mention.Addressed = false
+	crashedWith(t, env, im)
+	after := restartEnv(t, env, whoownsRouter(h))
+	resume(t, after)
+	if n := len(h.Requests()); n != 1 {
+		t.Errorf("handler ran %d times for one message kept under two events, want 1", n)
+	}
+	if left := after.pending(t); len(left) != 0 {
+		t.Errorf("the inbox still holds %v", left)
+	}
+}
+
+// A redelivery of an event the crashed process had accepted is dropped as
+// seen; Resume answers the event instead, once.
+func TestInbox_RedeliveryAfterACrashAnsweredOnce(t *testing.T) {
+	h := &recorder{}
+	env := newTestEnv(t, whoownsRouter(h))
+	body := callback("EvRedeliver", appMention("C0LAN2Q65", "U061F7AUR", "<@"+testBotUser+"> who owns payments-api", "1515449522.000200"))
+	j := mentionJob("EvRedeliver", "who owns payments-api", "1515449522.000200")
+	j.Mention.User = "U061F7AUR"
+	crashedWith(t, env, j)
+	after := restartEnv(t, env, whoownsRouter(h))
+	if rec := after.event(t, body, "X-Slack-Retry-Num", "1"); rec.Code != http.StatusOK {
+		t.Fatalf("redelivery acknowledged with %d", rec.Code)
+	}
+	resume(t, after)
+	if n := len(h.Requests()); n != 1 {
+		t.Errorf("handler ran %d times, want 1", n)
+	}
+}
+
+// A deploy stops the process gracefully: work it cuts short stays in the
+// inbox, and the next process answers it, where a notice would have asked
+// the user to ask again.
+func TestInbox_ShutdownLeavesCutShortWorkForTheNextStart(t *testing.T) {
+	started := make(chan struct{}, 1)
+	stuck := bot.HandlerFunc(func(ctx context.Context, req bot.Request) (bot.Reply, error) {
+		started <- struct{}{}
+		<-ctx.Done()
+		return bot.Reply{}, ctx.Err()
+	})
+	env := newTestEnv(t, router(bot.Command{Name: "report", Handler: stuck}), func(o *Options) {
+		o.AnswerBudget = 10 * time.Millisecond
+	})
+	env.command(t, slashCommand("/report", "payments-api", env.slack.hookURL("deploy")))
+	<-started
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if err := env.a.Shutdown(ctx); err == nil {
+		t.Fatal("Shutdown returned nil; want its deadline (work was cut short)")
+	}
+	if n := len(env.slack.callsTo("hook")); n != 0 {
+		t.Errorf("the cut-short command was answered %d times before the restart, want 0", n)
+	}
+	if _, ok := env.pending(t)["trigger:13345224609.738474920.8088930838d88f008e0"]; !ok {
+		t.Fatalf("the cut-short command is not in the inbox: %v", env.pending(t))
+	}
+	// Resume after Shutdown has begun starts nothing.
+	if err := env.a.Resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	answer := bot.HandlerFunc(func(ctx context.Context, req bot.Request) (bot.Reply, error) {
+		return bot.Reply{Text: "report for " + req.Arg(0)}, nil
+	})
+	after := restartEnv(t, env, router(bot.Command{Name: "report", Handler: answer}))
+	resume(t, after)
+	hooks := env.slack.callsTo("hook")
+	if len(hooks) != 1 || !strings.Contains(hooks[0].str("text"), "report for payments-api") {
+		t.Errorf("after the restart, answers through the response_url: %v; want the report, once", hooks)
+	}
+}
+
+func TestInbox_ButtonPressKeptUntilAnswered(t *testing.T) {
+	release := make(chan struct{})
+	h := &recorder{reply: func(ctx context.Context, req bot.Request) (bot.Reply, error) {
+		<-release
+		return bot.Reply{Text: "ok"}, nil
+	}}
+	env := newTestEnv(t, whoownsRouter(h))
+	if rec := env.interact(t, blockActions(env.slack.hookURL("press"), actionRun+"0", `{"a":"/whoowns payments-api"}`)); rec.Code != http.StatusOK {
+		t.Fatalf("press acknowledged with %d", rec.Code)
+	}
+	j, ok := env.pending(t)["trigger:9.8.7trigger"]
+	if !ok || j.Input == nil || j.Input.Text != "/whoowns payments-api" || j.Input.ResponseURL != env.slack.hookURL("press") {
+		t.Errorf("when the press is acknowledged, the inbox holds %v; want it by its trigger", env.pending(t))
+	}
+	close(release)
+	env.settle(t)
+	if left := env.pending(t); len(left) != 0 {
+		t.Errorf("after the answer, the inbox still holds %v", left)
+	}
+}
+
+func TestInbox_SocketModeEventKeptBeforeItsAcknowledgement(t *testing.T) {
+	h := &recorder{}
+	env := newTestEnv(t, whoownsRouter(h))
+	raw := callback("EvSocket", appMention("C0LAN2Q65", "U061F7AUR", "<@"+testBotUser+"> who owns payments-api", "1515449522.000300"))
+	ev, err := slackevents.ParseEvent(json.RawMessage(raw), slackevents.OptionNoVerifyToken())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keptAtAck := false
+	ack := func(_ context.Context, id string, _ any) error {
+		_, keptAtAck = env.pending(t)["event:EvSocket"]
+		if n := len(h.Requests()); n > 0 {
+			keptAtAck = true // answered already: nothing left to keep
+		}
+		return nil
+	}
+	env.a.envelope(t.Context(), ack, socketmode.Event{Type: socketmode.EventTypeEventsAPI, Data: ev,
+		Request: &socketmode.Request{Type: socketmode.RequestTypeEventsAPI, EnvelopeID: "env-kept"}})
+	env.settle(t)
+	if !keptAtAck {
+		t.Error("the event was acknowledged before it was kept in the inbox")
+	}
+	if n := len(h.Requests()); n != 1 {
+		t.Errorf("handler ran %d times, want 1", n)
 	}
 }

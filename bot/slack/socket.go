@@ -70,11 +70,13 @@ func (a *Adapter) envelope(ctx context.Context, ack acker, evt socketmode.Event)
 	}
 	id := evt.Request.EnvelopeID
 	var payload any
-	if a.firstSeen(ctx, "envelope:"+id) {
+	if data, ok := evt.Data.(slackevents.EventsAPIEvent); ok {
+		// Seen by its event id, and kept in the inbox, in one step before
+		// the acknowledgement (see Inbox): a seen envelope id written
+		// first would drop the redelivery of an event a crash lost.
+		a.event(ctx, data)
+	} else if a.firstSeen(ctx, "envelope:"+id) {
 		switch data := evt.Data.(type) {
-		case slackevents.EventsAPIEvent:
-			// Recorded before it is acknowledged (see Inbox).
-			a.event(ctx, data)
 		case slack.SlashCommand:
 			if msg := a.command(ctx, data, maxAckPayload); msg != nil {
 				payload = msg

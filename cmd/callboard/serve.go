@@ -103,7 +103,7 @@ func serve(ctx context.Context, e env, f commonFlags, addr, chat string) error {
 		ready.Store(true)
 		firstSync <- rep
 		for _, resume := range a.resumers {
-			if err := resume(ctx); err != nil {
+			if err := resume(ctx); err != nil && ctx.Err() == nil {
 				a.log.Error("answer inputs from before a restart", "err", err)
 			}
 		}
@@ -192,7 +192,7 @@ func mountAdapters(ctx context.Context, a *app, mux *http.ServeMux) ([]func(cont
 		dedup = d
 	}
 	if a.cfg.Slack.Enabled() {
-		inbox, err := botstore.NewInbox(a.db, "slack")
+		inbox, err := botstore.NewInbox(a.db, "slack", dedup)
 		if err != nil {
 			return nil, fmt.Errorf("set up slack inbox: %w", err)
 		}
