@@ -27,7 +27,6 @@ package slack
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -172,9 +171,8 @@ type Adapter struct {
 	acks       ackPool
 	verifier   verifier
 	sections   sectionMemo
-	// process tells this adapter's inbox entries from those of the
-	// processes before it.
-	process string
+	// ledger keeps the inputs owed an answer in Options.Inbox.
+	ledger *bot.Ledger[kept]
 	// resumed is set by the first Resume, stopping by Shutdown.
 	resumed, stopping atomic.Bool
 
@@ -241,7 +239,7 @@ func New(router Router, opts Options) (*Adapter, error) {
 		metrics:    opts.Metrics,
 	}
 	a.self.api = api
-	a.process = rand.Text()
+	a.ledger = bot.NewLedger[kept](opts.Inbox, opts.Logger.With("inbox", "slack"), opts.Now)
 	a.quick, _ = router.(QuickRouter)
 	a.verifier.secret = opts.SigningSecret
 	a.base, a.cancel = context.WithCancel(context.Background())
@@ -313,7 +311,7 @@ func (a *Adapter) deliverLate(work context.Context, o origin, out bot.Outcome) {
 	if a.base.Err() != nil && work.Err() != nil && out.Status == bot.Failed {
 		if o.job != nil {
 			// Kept in the inbox: the next process answers it.
-			a.log.InfoContext(ctx, "slack input cut short by shutdown, left for the next start", "input", o.job.id)
+			a.log.InfoContext(ctx, "slack input cut short by shutdown, left for the next start", "input", o.job.ID)
 			return
 		}
 		what := "your request"
@@ -326,8 +324,8 @@ func (a *Adapter) deliverLate(work context.Context, o origin, out bot.Outcome) {
 		}}
 	}
 	if o.job != nil {
-		a.sending(ctx, o.job)
-		defer a.finish(ctx, o.job)
+		a.ledger.Sending(ctx, o.job)
+		defer a.ledger.Done(ctx, o.job)
 	}
 	a.deliver(ctx, o, out)
 }

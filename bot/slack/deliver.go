@@ -80,7 +80,7 @@ func (a *Adapter) run(in bot.Input, o *origin) (bot.Outcome, bool) {
 		if !ok {
 			// Answered later: kept in the inbox before the
 			// acknowledgement says so.
-			h.recorded <- a.record(a.base, job{id: lateID(o), Input: storeInput(in, *o)})
+			h.recorded <- a.ledger.Record(a.base, lateID(o), kept{Routed: storeInput(in, *o)})
 		}
 		return out, ok
 	}

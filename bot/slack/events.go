@@ -83,7 +83,7 @@ func (a *Adapter) event(ctx context.Context, ev slackevents.EventsAPIEvent) {
 	if m.ignored() {
 		return
 	}
-	first, j := a.accept(ctx, "event:"+m.eventID, job{id: "event:" + m.eventID, Mention: m.stored()})
+	first, j := a.accept(ctx, "event:"+m.eventID, "event:"+m.eventID, kept{Mention: m.stored()})
 	if !first {
 		return
 	}
@@ -105,7 +105,7 @@ func (m message) ignored() bool {
 // as the run before recorded it.
 func (a *Adapter) answerMention(ctx context.Context, m message, j *job) {
 	if !a.wantMention(ctx, &m, j == nil || j.Runs <= 1) {
-		a.finish(ctx, j)
+		a.ledger.Done(ctx, j)
 		return
 	}
 	text := m.words()

@@ -1,10 +1,7 @@
 package slack
 
 import (
-	"cmp"
 	"context"
-	"encoding/json"
-	"slices"
 	"strconv"
 	"time"
 
@@ -12,19 +9,8 @@ import (
 )
 
 // Inbox durably keeps the inputs the adapter has acknowledged and not yet
-// answered, so that a process killed while working on one answers it when
-// it starts again (see Adapter.Resume): Slack never sends an acknowledged
-// input twice. Accept records a delivery key in the Deduper's seen-set and,
-// if the key is new, the entry, in one step, and reports whether the key
-// was new; Put and Done write one entry. Each returns once the change is
-// on disk. Pending calls f with every entry, whose bytes are valid only
-// during the call. bot/boltstore.Inbox implements it.
-type Inbox interface {
-	Accept(key string, now time.Time, id string, entry []byte) (bool, error)
-	Put(id string, entry []byte) error
-	Done(id string) error
-	Pending(f func(id string, entry []byte)) error
-}
+// answered (see bot.Inbox); bot/boltstore.Inbox implements it.
+type Inbox = bot.Inbox
 
 const (
 	// resumeWindow is how old an unanswered input may be and still be
@@ -37,26 +23,17 @@ const (
 )
 
 // job is an input whose answer is owed after its acknowledgement, as the
-// inbox keeps it: what the router needs to answer it again and what
-// delivery needs to find the conversation.
-type job struct {
-	id       string
-	Received time.Time `json:"received"`
-	// Process is the adapter working on it (Adapter.process): Resume
-	// leaves the inputs of its own process alone.
-	Process string `json:"process"`
-	// Runs is how many times its work has started.
-	Runs int `json:"runs"`
-	// Sending is set when delivery of the answer starts: after a crash
-	// the answer may already be in the conversation, and is not sent again.
-	Sending bool `json:"sending,omitempty"`
+// inbox keeps it.
+type job = bot.Owed[kept]
 
-	// Mention is the message of an @-mention or direct message, which is
-	// filtered (bots, subtypes) and stripped of its mention before the
-	// router sees it; nil for other inputs.
+// kept is what the router needs to answer an input again and what
+// delivery needs to find the conversation: an @-mention or direct message,
+// which is filtered (bots, subtypes) and stripped of its mention before the
+// router sees it, or an input routed as it is (commands, button presses,
+// form submissions).
+type kept struct {
 	Mention *storedMessage `json:"mention,omitempty"`
-	// Input is the router's input for commands and button presses.
-	Input *storedInput `json:"input,omitempty"`
+	Routed  *storedInput   `json:"routed,omitempty"`
 }
 
 type storedMessage struct {
@@ -111,92 +88,35 @@ func (s *storedInput) input() (bot.Input, origin) {
 }
 
 // describe is how notices name the input to its user.
-func (j *job) describe() string {
+func (k kept) describe() string {
 	switch {
-	case j.Input != nil && j.Input.Text != "":
-		return strconv.Quote(j.Input.Text)
-	case j.Mention != nil && j.Mention.message().words() != "":
-		return strconv.Quote(j.Mention.message().words())
+	case k.Routed != nil && k.Routed.Text != "":
+		return strconv.Quote(k.Routed.Text)
+	case k.Mention != nil && k.Mention.message().words() != "":
+		return strconv.Quote(k.Mention.message().words())
 	}
 	return "your request"
 }
 
-// origin is where the job's answer goes.
-func (j *job) origin() origin {
-	if j.Mention != nil {
-		m := j.Mention
-		return origin{channel: m.Channel, user: m.User, thread: m.Thread, text: m.message().words(), job: j}
+// origin is where the answer goes.
+func (k kept) origin() origin {
+	if m := k.Mention; m != nil {
+		return origin{channel: m.Channel, user: m.User, thread: m.Thread, text: m.message().words()}
 	}
-	_, o := j.Input.input()
-	o.job = j
+	_, o := k.Routed.input()
 	return o
 }
 
-// record keeps j in the inbox before its input is acknowledged and returns
-// it, or nil when there is no inbox or it failed: the input is then
-// answered all the same, only not after a crash.
-func (a *Adapter) record(ctx context.Context, j job) *job {
-	if a.opts.Inbox == nil {
-		return nil
-	}
-	j.Received, j.Runs, j.Process = a.opts.Now(), 1, a.process
-	if err := a.putJob(&j); err != nil {
-		a.log.ErrorContext(ctx, "slack inbox unavailable: this input is not answered after a crash", "input", j.id, "err", err)
-		return nil
-	}
-	return &j
-}
+// valid reports whether an entry read back is one this version answers.
+func (k kept) valid() bool { return (k.Mention == nil) != (k.Routed == nil) }
 
-// accept is firstSeen(key) and record(j) in one step, so that a crash
-// between the two cannot drop the input's redelivery unanswered. first is
-// false for a delivery seen before.
-func (a *Adapter) accept(ctx context.Context, key string, j job) (first bool, kept *job) {
-	if a.opts.Inbox == nil {
+// accept is firstSeen(key) and, with an inbox, keeping k under id, in one
+// step (see bot.Ledger.Accept).
+func (a *Adapter) accept(ctx context.Context, key, id string, k kept) (first bool, j *job) {
+	if !a.ledger.Keeps() {
 		return a.firstSeen(ctx, key), nil
 	}
-	j.Received, j.Runs, j.Process = a.opts.Now(), 1, a.process
-	b, err := json.Marshal(j)
-	if err == nil {
-		first, err = a.opts.Inbox.Accept(key, j.Received, j.id, b)
-	}
-	if err != nil {
-		// As with the seen-set alone: a rare double answer beats a lost one.
-		a.log.ErrorContext(ctx, "slack inbox unavailable, processing anyway: this input is not answered after a crash", "input", j.id, "err", err)
-		return true, nil
-	}
-	if !first {
-		return false, nil
-	}
-	return true, &j
-}
-
-func (a *Adapter) putJob(j *job) error {
-	b, err := json.Marshal(j)
-	if err != nil {
-		return err
-	}
-	return a.opts.Inbox.Put(j.id, b)
-}
-
-// sending marks j's delivery as started.
-func (a *Adapter) sending(ctx context.Context, j *job) {
-	if j == nil || j.Sending {
-		return
-	}
-	j.Sending = true
-	if err := a.putJob(j); err != nil {
-		a.log.ErrorContext(ctx, "slack inbox: delivery not marked; after a crash this answer may be sent twice", "input", j.id, "err", err)
-	}
-}
-
-// finish forgets j: its answer has been delivered, or never will be.
-func (a *Adapter) finish(ctx context.Context, j *job) {
-	if j == nil {
-		return
-	}
-	if err := a.opts.Inbox.Done(j.id); err != nil {
-		a.log.ErrorContext(ctx, "slack inbox: answered input not forgotten; it may be answered again after a restart", "input", j.id, "err", err)
-	}
+	return a.ledger.Accept(ctx, key, id, k)
 }
 
 // Resume answers the inputs that a process before this one acknowledged
@@ -210,35 +130,17 @@ func (a *Adapter) finish(ctx context.Context, j *job) {
 // to ask again if it is not. Inputs older than 30 minutes are dropped
 // (logged), and one whose work has started three times is not tried again.
 func (a *Adapter) Resume(ctx context.Context) error {
-	if a.opts.Inbox == nil || !a.resumed.CompareAndSwap(false, true) {
+	if !a.ledger.Keeps() || !a.resumed.CompareAndSwap(false, true) {
 		return nil
 	}
 	if ctx.Err() != nil || a.stopping.Load() {
 		// Its work would start under a shutdown and count as a run.
 		return ctx.Err()
 	}
-	var jobs []*job
-	var unreadable []string
-	err := a.opts.Inbox.Pending(func(id string, entry []byte) {
-		j := &job{}
-		if err := json.Unmarshal(entry, j); err != nil || (j.Mention == nil) == (j.Input == nil) {
-			unreadable = append(unreadable, id)
-			return
-		}
-		if j.Process == a.process {
-			return // this process's own, acknowledged since it started
-		}
-		j.id = id
-		jobs = append(jobs, j)
-	})
+	jobs, err := a.ledger.Left(ctx, func(j *job) bool { return j.Input.valid() })
 	if err != nil {
 		return err
 	}
-	for _, id := range unreadable {
-		a.log.ErrorContext(ctx, "slack inbox: unreadable entry dropped", "input", id)
-		a.finish(ctx, &job{id: id})
-	}
-	slices.SortFunc(jobs, func(x, y *job) int { return cmp.Or(x.Received.Compare(y.Received), cmp.Compare(x.id, y.id)) })
 	now := a.opts.Now()
 	// One message may have come as two events (app_mention and
 	// message.im), both kept before either reached the message's
@@ -246,41 +148,36 @@ func (a *Adapter) Resume(ctx context.Context) error {
 	// for both.
 	messages := map[string]bool{}
 	for _, j := range jobs {
-		what := j.describe()
+		what := j.Input.describe()
 		var message string
-		if m := j.Mention; m != nil && m.TS != "" {
+		if m := j.Input.Mention; m != nil && m.TS != "" {
 			message = m.Channel + ":" + m.TS
 		}
 		switch {
 		case message != "" && messages[message]:
-			a.finish(ctx, j)
+			a.ledger.Done(ctx, j)
 			continue
 		case message != "":
 			messages[message] = true
 		}
 		switch {
 		case now.Sub(j.Received) > resumeWindow:
-			a.log.WarnContext(ctx, "slack inbox: input too old to answer after a restart, dropped", "input", j.id, "received", j.Received)
-			a.finish(ctx, j)
+			a.log.WarnContext(ctx, "slack inbox: input too old to answer after a restart, dropped", "input", j.ID, "received", j.Received)
+			a.ledger.Done(ctx, j)
 		case j.Sending:
-			a.log.WarnContext(ctx, "slack inbox: restarted while sending an answer", "input", j.id)
+			a.log.WarnContext(ctx, "slack inbox: restarted while sending an answer", "input", j.ID)
 			a.notify(j, "Callboard restarted while it was sending its answer to "+what+". If the answer is not above, please ask again.")
 		case j.Runs >= maxRuns:
-			a.log.ErrorContext(ctx, "slack inbox: input given up after repeated restarts", "input", j.id, "runs", j.Runs)
+			a.log.ErrorContext(ctx, "slack inbox: input given up after repeated restarts", "input", j.ID, "runs", j.Runs)
 			a.notify(j, "Callboard stopped "+strconv.Itoa(j.Runs)+" times while working on "+what+", so it has given up on it. Please ask again, and tell your platform team if this happens again.")
-		default:
-			j.Runs, j.Process = j.Runs+1, a.process
-			if err := a.putJob(j); err != nil {
-				a.log.ErrorContext(ctx, "slack inbox: input from before a restart left for the next start", "input", j.id, "err", err)
-				continue
-			}
-			a.log.InfoContext(ctx, "slack inbox: answering an input from before a restart", "input", j.id, "run", j.Runs)
+		case a.ledger.Take(ctx, j):
+			a.log.InfoContext(ctx, "slack inbox: answering an input from before a restart", "input", j.ID, "run", j.Runs)
 			a.background(func(ctx context.Context) {
-				if j.Mention != nil {
-					a.answerMention(ctx, j.Mention.message(), j)
+				if m := j.Input.Mention; m != nil {
+					a.answerMention(ctx, m.message(), j)
 					return
 				}
-				in, o := j.Input.input()
+				in, o := j.Input.Routed.input()
 				o.job = j
 				a.deliverLate(ctx, o, a.handle(ctx, in))
 			})
@@ -291,10 +188,9 @@ func (a *Adapter) Resume(ctx context.Context) error {
 
 // notify tells j's user text in place of its answer, and forgets j.
 func (a *Adapter) notify(j *job, text string) {
-	o := j.origin()
-	o.job = nil // the notice is not itself resumed
+	o := j.Input.origin() // without j: the notice is not itself resumed
 	a.background(func(ctx context.Context) {
-		defer a.finish(ctx, j)
+		defer a.ledger.Done(ctx, j)
 		a.deliver(ctx, o, bot.Outcome{Status: bot.Failed, Reply: bot.Reply{Text: text, Ephemeral: true}})
 	})
 }

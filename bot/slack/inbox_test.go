@@ -37,14 +37,14 @@ func restartEnv(t *testing.T, env *testEnv, r Router) *testEnv {
 // does, and leaves it there: the process died before answering.
 func crashedWith(t *testing.T, env *testEnv, j job) {
 	t.Helper()
-	if j.Mention != nil {
-		if first, kept := env.a.accept(context.Background(), j.id, j); !first || kept == nil {
-			t.Fatalf("event %s not accepted", j.id)
+	if j.Input.Mention != nil {
+		if first, owed := env.a.accept(context.Background(), j.ID, j.ID, j.Input); !first || owed == nil {
+			t.Fatalf("event %s not accepted", j.ID)
 		}
 		return
 	}
-	if env.a.record(context.Background(), j) == nil {
-		t.Fatalf("input %s not recorded", j.id)
+	if env.a.ledger.Record(context.Background(), j.ID, j.Input) == nil {
+		t.Fatalf("input %s not recorded", j.ID)
 	}
 }
 
@@ -58,10 +58,10 @@ func resume(t *testing.T, env *testEnv) {
 
 // mentionJob is an app_mention's entry; ts tells messages apart.
 func mentionJob(eventID, text, ts string) job {
-	return job{id: "event:" + eventID, Mention: &storedMessage{
+	return job{ID: "event:" + eventID, Input: kept{Mention: &storedMessage{
 		EventID: eventID, Self: testBotUser, Channel: "C0LAN2Q65", User: "U061F7AUR",
 		Text: "<@" + testBotUser + "> " + text, TS: ts, Addressed: true,
-	}}
+	}}}
 }
 
 func TestInbox_AnsweredInputsAreForgotten(t *testing.T) {
@@ -90,7 +90,7 @@ func TestInbox_AnsweredInputsAreForgotten(t *testing.T) {
 	}
 	kept := env.pending(t)
 	j, ok := kept["trigger:13345224609.738474920.8088930838d88f008e0"]
-	if !ok || j.Input == nil || j.Input.Text != "/whoowns slow-api" || j.Input.ResponseURL != env.slack.hookURL("late") || j.Runs != 1 {
+	if !ok || j.Input.Routed == nil || j.Input.Routed.Text != "/whoowns slow-api" || j.Input.Routed.ResponseURL != env.slack.hookURL("late") || j.Runs != 1 {
 		t.Fatalf("while the command runs, the inbox holds %+v; want it by its trigger, with its text and response_url", kept)
 	}
 	close(release)
@@ -116,9 +116,9 @@ func TestInbox_ResumeAnswersWhatACrashLeft(t *testing.T) {
 	}}
 	env := newTestEnv(t, whoownsRouter(h))
 	crashedWith(t, env, mentionJob("EvCrash", "who owns payments-api", "1515449522.000001"))
-	crashedWith(t, env, job{id: "trigger:1.2.3", Input: &storedInput{
+	crashedWith(t, env, job{ID: "trigger:1.2.3", Input: kept{Routed: &storedInput{
 		User: "U2147483697", Channel: "C2147483705", Text: "/whoowns ledger", ResponseURL: env.slack.hookURL("crash"),
-	}})
+	}}})
 	// The first process had also recorded the message as seen.
 	env.a.firstSeen(context.Background(), "message:C0LAN2Q65:1515449522.000001")
 	env.clock.Advance(time.Minute)
@@ -198,9 +198,9 @@ func TestInbox_ResumeDoesNotResendAStartedDelivery(t *testing.T) {
 	env := newTestEnv(t, whoownsRouter(h))
 	j := mentionJob("EvSending", "who owns payments-api", "1515449522.000003")
 	crashedWith(t, env, j)
-	stored := env.pending(t)[j.id]
-	stored.id = j.id
-	env.a.sending(context.Background(), &stored)
+	stored := env.pending(t)[j.ID]
+	stored.ID = j.ID
+	env.a.ledger.Sending(context.Background(), &stored)
 
 	after := restartEnv(t, env, whoownsRouter(h))
 	resume(t, after)
@@ -226,9 +226,9 @@ func TestInbox_ResumeGivesUpAfterThreeRuns(t *testing.T) {
 	for range 2 { // two restarts that crashed again
 		after := restartEnv(t, env, whoownsRouter(h))
 		stored := after.pending(t)["event:EvCrashLoop"]
-		stored.id = "event:EvCrashLoop"
+		stored.ID = "event:EvCrashLoop"
 		stored.Runs++
-		if err := after.a.putJob(&stored); err != nil {
+		if err := after.a.ledger.Put(&stored); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -278,7 +278,7 @@ func TestInbox_ResumedMentionFromABotIgnored(t *testing.T) {
 	h := &recorder{}
 	env := newTestEnv(t, whoownsRouter(h))
 	j := mentionJob("EvBot", "who owns payments-api", "1515449522.000007")
-	j.Mention.BotID = "B0001"
+	j.Input.Mention.BotID = "B0001"
 	crashedWith(t, env, j)
 	after := restartEnv(t, env, whoownsRouter(h))
 	resume(t, after)
@@ -302,7 +302,8 @@ func TestInbox_EntriesAreJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m, _ := raw["mention"].(map[string]any); m["event_id"] != "EvJSON" || raw["runs"] != float64(1) {
+	in, _ := raw["input"].(map[string]any)
+	if m, _ := in["mention"].(map[string]any); m["event_id"] != "EvJSON" || raw["runs"] != float64(1) {
 		t.Errorf("entry = %v, want the mention with its event id and one run", raw)
 	}
 }
@@ -314,7 +315,7 @@ func TestInbox_ResumeAnswersAMessageKeptTwiceOnce(t *testing.T) {
 	env := newTestEnv(t, whoownsRouter(h))
 	crashedWith(t, env, mentionJob("EvTwiceA", "who owns payments-api", "1515449522.000100"))
 	im := mentionJob("EvTwiceB", "who owns payments-api", "1515449522.000100")
-	im.Mention.Addressed = false
+	im.Input.Mention.Addressed = false
 	crashedWith(t, env, im)
 	after := restartEnv(t, env, whoownsRouter(h))
 	resume(t, after)
@@ -333,7 +334,7 @@ func TestInbox_RedeliveryAfterACrashAnsweredOnce(t *testing.T) {
 	env := newTestEnv(t, whoownsRouter(h))
 	body := callback("EvRedeliver", appMention("C0LAN2Q65", "U061F7AUR", "<@"+testBotUser+"> who owns payments-api", "1515449522.000200"))
 	j := mentionJob("EvRedeliver", "who owns payments-api", "1515449522.000200")
-	j.Mention.User = "U061F7AUR"
+	j.Input.Mention.User = "U061F7AUR"
 	crashedWith(t, env, j)
 	after := restartEnv(t, env, whoownsRouter(h))
 	if rec := after.event(t, body, "X-Slack-Retry-Num", "1"); rec.Code != http.StatusOK {
@@ -398,7 +399,7 @@ func TestInbox_ButtonPressKeptUntilAnswered(t *testing.T) {
 		t.Fatalf("press acknowledged with %d", rec.Code)
 	}
 	j, ok := env.pending(t)["trigger:9.8.7trigger"]
-	if !ok || j.Input == nil || j.Input.Text != "/whoowns payments-api" || j.Input.ResponseURL != env.slack.hookURL("press") {
+	if !ok || j.Input.Routed == nil || j.Input.Routed.Text != "/whoowns payments-api" || j.Input.Routed.ResponseURL != env.slack.hookURL("press") {
 		t.Errorf("when the press is acknowledged, the inbox holds %v; want it by its trigger", env.pending(t))
 	}
 	close(release)

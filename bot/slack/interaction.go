@@ -80,7 +80,7 @@ func (a *Adapter) press(ctx context.Context, ic slack.InteractionCallback) {
 		// A form must open within 3 seconds of the press: the router runs
 		// at once and the modal opens as soon as it answers.
 		a.mayHold(&o)
-		o.job = a.record(ctx, job{id: lateID(&o), Input: storeInput(in, o)})
+		o.job = a.ledger.Record(ctx, lateID(&o), kept{Routed: storeInput(in, o)})
 		a.background(func(ctx context.Context) { a.deliverLate(ctx, o, a.handle(o.holding(ctx), in)) })
 		return
 	}
