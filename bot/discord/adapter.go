@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -108,6 +109,10 @@ type Options struct {
 	// is answered once. Required for RunGateway; interactions do not use
 	// it.
 	Dedup Deduper
+	// Inbox keeps the inputs answered after their acknowledgement (deferred
+	// interactions, mentions) until they are answered, for Resume; nil
+	// keeps none, and a crash loses them. It shares Dedup's bbolt file.
+	Inbox Inbox
 	// Now is the clock for signature timestamps and form expiry; nil means
 	// time.Now.
 	Now func() time.Time
@@ -140,6 +145,11 @@ type Adapter struct {
 	mu      sync.Mutex
 	closing bool
 	wg      sync.WaitGroup
+
+	// ledger keeps the inputs owed an answer in Options.Inbox; resumed is
+	// set by the first Resume.
+	ledger  *bot.Ledger[kept]
+	resumed atomic.Bool
 }
 
 // New returns an adapter that hands inputs to router.
@@ -204,6 +214,7 @@ func New(router Router, opts Options) (*Adapter, error) {
 	s.Identify.Intents = discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | discordgo.IntentsDirectMessages
 	a.session = s
 	a.forms = newFormStore(a.now)
+	a.ledger = bot.NewLedger[kept](opts.Inbox, a.log.With("inbox", "discord"), a.now)
 	a.life, a.stop = context.WithCancel(context.Background())
 	return a, nil
 }

@@ -81,9 +81,6 @@ func (a *Adapter) onMessageCreate(s *discordgo.Session, m *discordgo.MessageCrea
 	if !mentioned && m.GuildID != "" {
 		return
 	}
-	if !a.firstSeen(messageKeyPrefix + m.ChannelID + ":" + m.ID) {
-		return
-	}
 	nick := ""
 	if m.Member != nil {
 		nick = m.Member.Nick
@@ -95,18 +92,39 @@ func (a *Adapter) onMessageCreate(s *discordgo.Session, m *discordgo.MessageCrea
 		Text:     stripMention(m.Content, botID),
 		Mention:  true,
 	}
-	a.spawn(func() {
+	key := messageKeyPrefix + m.ChannelID + ":" + m.ID
+	to := &storedReply{MessageID: m.ID, ChannelID: m.ChannelID, GuildID: m.GuildID}
+	var j *job
+	if a.ledger.Keeps() {
+		// Seen and kept in one step (see Inbox).
+		var first bool
+		if first, j = a.ledger.Accept(a.life, key, key, kept{Input: storeInput(in), Reply: to}); !first {
+			return
+		}
+	} else if !a.firstSeen(key) {
+		return
+	}
+	a.reply(in, to, j) // when Shutdown has begun, j is left for the next start
+}
+
+// reply answers a mention with a reply to its message, in the background,
+// and forgets j once it is posted. It reports false, doing nothing, once
+// Shutdown has begun.
+func (a *Adapter) reply(in bot.Input, to *storedReply, j *job) bool {
+	return a.spawn(func() {
 		ctx, cancel := context.WithTimeout(a.life, mentionTimeout)
 		defer cancel()
 		out := a.handle(ctx, in)
+		if a.cutShort(ctx, j, out) {
+			return
+		}
+		defer a.ledger.Done(ctx, j)
 		if out.Status == bot.Ignored {
 			return
 		}
-		msg := a.message(in, out)
-		fail := false
-		ref := &discordgo.MessageReference{MessageID: m.ID, ChannelID: m.ChannelID, GuildID: m.GuildID, FailIfNotExists: &fail}
-		if _, err := a.post(ctx, m.ChannelID, msg, ref); err != nil {
-			a.log.Error("discord mention reply failed", "channel", m.ChannelID, "user", in.User.ID, "err", err)
+		a.ledger.Sending(ctx, j)
+		if _, err := a.post(ctx, to.ChannelID, a.message(in, out), to.reference()); err != nil {
+			a.log.Error("discord mention reply failed", "channel", to.ChannelID, "user", in.User.ID, "err", err)
 		}
 	})
 }

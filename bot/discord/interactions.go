@@ -240,8 +240,11 @@ func (a *Adapter) route(i *discordgo.Interaction, in bot.Input, modalOK bool, re
 	if !in.Shared {
 		flags = discordgo.MessageFlagsEphemeral
 	}
+	// Kept before the deferral acknowledges it (see Inbox).
+	j := a.ledger.Record(ctx, "interaction:"+i.ID, kept{Input: storeInput(in), Interaction: &storedInteraction{ID: i.ID, AppID: i.AppID, Token: i.Token}})
 	if !a.send(i, respond, response{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource, Data: deferData{Flags: flags}}) {
 		cancel()
+		a.ledger.Done(ctx, j)
 		return
 	}
 	started := a.spawn(func() {
@@ -250,17 +253,44 @@ func (a *Adapter) route(i *discordgo.Interaction, in bot.Input, modalOK bool, re
 		select {
 		case out = <-results:
 		case <-ctx.Done():
-			out = bot.Outcome{Status: bot.Failed, Reply: bot.Reply{Text: "Sorry, that took too long. Please try again.", Ephemeral: true}}
+			out = tookTooLong
 		}
-		edit, cancelEdit := context.WithTimeout(a.life, deliveryTimeout)
-		defer cancelEdit()
-		if err := a.editOriginal(edit, i, a.message(in, out)); err != nil {
-			a.log.Error("discord deferred answer failed", "interaction", i.ID, "user", in.User.ID, "err", err)
+		if !a.cutShort(ctx, j, out) {
+			a.editAnswer(i, in, out, j)
 		}
 	})
 	if !started {
-		cancel()
+		cancel() // Shutdown has begun: the next process answers it
 	}
+}
+
+var tookTooLong = bot.Outcome{Status: bot.Failed, Reply: bot.Reply{Text: "Sorry, that took too long. Please try again.", Ephemeral: true}}
+
+// editAnswer replaces a deferred response with the answer, and forgets j.
+func (a *Adapter) editAnswer(i *discordgo.Interaction, in bot.Input, out bot.Outcome, j *job) {
+	edit, cancelEdit := context.WithTimeout(a.life, deliveryTimeout)
+	defer cancelEdit()
+	defer a.ledger.Done(edit, j)
+	if err := a.editOriginal(edit, i, a.message(in, out)); err != nil {
+		a.log.Error("discord deferred answer failed", "interaction", i.ID, "user", in.User.ID, "err", err)
+	}
+}
+
+// answerLater runs in's work again for a deferred interaction a process
+// before this one acknowledged, and edits its response while the token
+// lasts (for left more).
+func (a *Adapter) answerLater(i *discordgo.Interaction, in bot.Input, j *job, left time.Duration) {
+	a.spawn(func() {
+		ctx, cancel := context.WithTimeout(a.life, left)
+		defer cancel()
+		out := a.handle(ctx, in)
+		if ctx.Err() != nil && a.life.Err() == nil {
+			out = tookTooLong
+		}
+		if !a.cutShort(ctx, j, out) {
+			a.editAnswer(i, in, out, j)
+		}
+	})
 }
 
 // answer turns an outcome into the initial response for in: a modal for a

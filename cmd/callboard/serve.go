@@ -219,6 +219,10 @@ func mountAdapters(ctx context.Context, a *app, mux *http.ServeMux) ([]func(cont
 		a.resumers = append(a.resumers, s.Resume)
 	}
 	if a.cfg.Discord.Enabled() {
+		inbox, err := botstore.NewInbox(a.db, "discord", dedup)
+		if err != nil {
+			return nil, fmt.Errorf("set up discord inbox: %w", err)
+		}
 		d, err := discord.New(a.router, discord.Options{
 			PublicKey: a.cfg.Discord.PublicKey,
 			BotToken:  discord.Secret(a.cfg.Discord.BotToken.Reveal()),
@@ -229,6 +233,7 @@ func mountAdapters(ctx context.Context, a *app, mux *http.ServeMux) ([]func(cont
 			Suggester: commands.NewSuggester(a.catalog),
 			Metrics:   platformMetrics{a.metrics, "discord"},
 			Dedup:     dedup,
+			Inbox:     inbox,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("set up discord: %w", err)
@@ -248,6 +253,7 @@ func mountAdapters(ctx context.Context, a *app, mux *http.ServeMux) ([]func(cont
 			loops = append(loops, d.RunGateway)
 		}
 		a.closers = append(a.closers, d.Shutdown)
+		a.resumers = append(a.resumers, d.Resume)
 	}
 	return loops, nil
 }
@@ -268,6 +274,6 @@ var (
 	_ notifier.Poster  = (*slackbot.Adapter)(nil)
 	_ notifier.Poster  = (*discord.Adapter)(nil)
 	_ slackbot.Deduper = (*botstore.Dedup)(nil)
-	_ slackbot.Inbox   = (*botstore.Inbox)(nil)
+	_ bot.Inbox        = (*botstore.Inbox)(nil)
 	_ discord.Deduper  = (*botstore.Dedup)(nil)
 )
