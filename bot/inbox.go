@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"slices"
 	"time"
@@ -85,8 +86,12 @@ func (l *Ledger[T]) Record(ctx context.Context, id string, in T) *Owed[T] {
 // between the two cannot drop the input's redelivery unanswered. first is
 // false for a delivery seen before. On a failed write the input counts as
 // new and is not kept: as with a failing seen-set, a rare double answer
-// beats a lost one. Without an inbox, callers use their seen-set alone.
+// beats a lost one. Without an inbox every delivery counts as new: callers
+// then use their seen-set alone.
 func (l *Ledger[T]) Accept(ctx context.Context, key, id string, in T) (first bool, owed *Owed[T]) {
+	if l.inbox == nil {
+		return true, nil
+	}
 	o := l.owed(id, in)
 	b, err := json.Marshal(o)
 	if err == nil {
@@ -108,6 +113,9 @@ func (l *Ledger[T]) owed(id string, in T) *Owed[T] {
 
 // Put writes o as it is now.
 func (l *Ledger[T]) Put(o *Owed[T]) error {
+	if l.inbox == nil {
+		return errors.New("no inbox")
+	}
 	b, err := json.Marshal(o)
 	if err != nil {
 		return err
@@ -128,7 +136,7 @@ func (l *Ledger[T]) Sending(ctx context.Context, o *Owed[T]) {
 
 // Done forgets o: its answer has been delivered, or never will be.
 func (l *Ledger[T]) Done(ctx context.Context, o *Owed[T]) {
-	if o == nil {
+	if o == nil || l.inbox == nil {
 		return
 	}
 	if err := l.inbox.Done(o.ID); err != nil {

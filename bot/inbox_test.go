@@ -110,6 +110,9 @@ func TestLedger_WithoutInboxKeepsNothing(t *testing.T) {
 	}
 	l.Sending(ctx, o)
 	l.Done(ctx, o)
+	if first, o := l.Accept(ctx, "k", "k", note{"x"}); !first || o != nil {
+		t.Errorf("Accept = %v, %+v; want new, nothing kept", first, o)
+	}
 	if left, err := l.Left(ctx, func(*bot.Owed[note]) bool { return true }); err != nil || len(left) != 0 {
 		t.Errorf("Left = %v, %v", left, err)
 	}

@@ -115,17 +115,19 @@ func (a *Adapter) reply(in bot.Input, to *storedReply, j *job) bool {
 		ctx, cancel := context.WithTimeout(a.life, mentionTimeout)
 		defer cancel()
 		out := a.handle(ctx, in)
-		if a.cutShort(ctx, j, out) {
+		if a.cutShort(j) {
 			return
 		}
-		defer a.ledger.Done(ctx, j)
-		if out.Status == bot.Ignored {
-			return
+		if out.Status != bot.Ignored {
+			a.ledger.Sending(ctx, j)
+			if _, err := a.post(ctx, to.ChannelID, a.message(in, out), to.reference()); err != nil {
+				a.log.Error("discord mention reply failed", "channel", to.ChannelID, "user", in.User.ID, "err", err)
+				if a.cutShort(j) {
+					return // marked as sending: the next process posts a note
+				}
+			}
 		}
-		a.ledger.Sending(ctx, j)
-		if _, err := a.post(ctx, to.ChannelID, a.message(in, out), to.reference()); err != nil {
-			a.log.Error("discord mention reply failed", "channel", to.ChannelID, "user", in.User.ID, "err", err)
-		}
+		a.ledger.Done(ctx, j)
 	})
 }
 

@@ -87,11 +87,14 @@ func (k kept) valid() bool {
 	return (k.Interaction == nil) != (k.Reply == nil) && k.Input.User != ""
 }
 
-// cutShort reports whether work ended by ctx was cut short by Shutdown: it
-// is then left in the inbox for the next process, rather than answered
-// with an apology.
-func (a *Adapter) cutShort(ctx context.Context, j *job, out bot.Outcome) bool {
-	if j == nil || a.life.Err() == nil || (ctx.Err() == nil && out.Status != bot.Failed) {
+// cutShort reports whether Shutdown's deadline has cut short the work or
+// the delivery for j: every context of the adapter's work derives from
+// a.life, so nothing more can be sent, and j is left in the inbox for the
+// next process (an edit is idempotent; a mention marked as sending gets
+// its note). Work that finished just as the deadline passed is run again
+// there: routed commands only read.
+func (a *Adapter) cutShort(j *job) bool {
+	if j == nil || a.life.Err() == nil {
 		return false
 	}
 	a.log.Info("discord input cut short by shutdown, left for the next start", "input", j.ID)
@@ -114,10 +117,7 @@ func (a *Adapter) Resume(ctx context.Context) error {
 	if !a.ledger.Keeps() || !a.resumed.CompareAndSwap(false, true) {
 		return nil
 	}
-	a.mu.Lock()
-	closing := a.closing
-	a.mu.Unlock()
-	if ctx.Err() != nil || closing {
+	if ctx.Err() != nil || a.shuttingDown() {
 		return ctx.Err() // its work would start under a shutdown and count as a run
 	}
 	jobs, err := a.ledger.Left(ctx, func(j *job) bool { return j.Input.valid() })
@@ -126,7 +126,10 @@ func (a *Adapter) Resume(ctx context.Context) error {
 	}
 	now := a.now()
 	for _, j := range jobs {
-		what := strconv.Quote(j.Input.Input.Text)
+		what := "your request"
+		if t := j.Input.Input.Text; t != "" {
+			what = strconv.Quote(t)
+		}
 		window := mentionResumeWindow
 		if j.Input.Interaction != nil {
 			window = interactionResumeWindow
@@ -141,6 +144,8 @@ func (a *Adapter) Resume(ctx context.Context) error {
 		case j.Runs >= maxRuns:
 			a.log.ErrorContext(ctx, "discord inbox: input given up after repeated restarts", "input", j.ID, "runs", j.Runs)
 			a.resumeWith(j, bot.Reply{Text: "Callboard stopped " + strconv.Itoa(j.Runs) + " times while working on " + what + ", so it has given up on it. Please ask again, and tell your platform team if this happens again.", Ephemeral: true})
+		case a.shuttingDown():
+			return nil // the rest is left for the next start, its runs uncounted
 		case a.ledger.Take(ctx, j):
 			a.log.InfoContext(ctx, "discord inbox: answering an input from before a restart", "input", j.ID, "run", j.Runs)
 			in := j.Input.Input.input()
@@ -154,10 +159,15 @@ func (a *Adapter) Resume(ctx context.Context) error {
 	return nil
 }
 
+func (a *Adapter) shuttingDown() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.closing
+}
+
 // resumeWith answers j with r in place of its answer, and forgets j.
 func (a *Adapter) resumeWith(j *job, r bot.Reply) {
 	a.spawn(func() {
-		defer a.ledger.Done(a.life, j)
 		ctx, cancel := context.WithTimeout(a.life, deliveryTimeout)
 		defer cancel()
 		in := j.Input.Input.input()
@@ -171,5 +181,9 @@ func (a *Adapter) resumeWith(j *job, r bot.Reply) {
 		if err != nil {
 			a.log.Error("discord notice after a restart failed", "input", j.ID, "err", err)
 		}
+		if a.cutShort(j) {
+			return
+		}
+		a.ledger.Done(ctx, j)
 	})
 }

@@ -273,10 +273,6 @@ func TestInbox_ShutdownLeavesDeferredWorkForTheNextStart(t *testing.T) {
 	if _, ok := s.pending(t)["interaction:70001"]; !ok {
 		t.Fatalf("the cut-short interaction is not in the inbox: %v", s.pending(t))
 	}
-	if err := a.Resume(context.Background()); err != nil { // after Shutdown: nothing
-		t.Fatal(err)
-	}
-
 	after := s.adapter(t, answering("found it"), fake, keys, Options{})
 	if err := after.Resume(context.Background()); err != nil {
 		t.Fatal(err)
@@ -285,4 +281,76 @@ func TestInbox_ShutdownLeavesDeferredWorkForTheNextStart(t *testing.T) {
 		t.Errorf("after the restart: %s %s", c.Path, c.Body)
 	}
 	shutDown(t, after)
+}
+
+// Over the gateway the deferral is a callback request: the interaction is
+// in the inbox by the time Discord gets it.
+func TestInbox_InteractionKeptBeforeItsDeferral(t *testing.T) {
+	s, fake, keys := newStore(t), newFakeDiscord(t), newKeys(t)
+	release := make(chan struct{})
+	router := routerFunc(func(ctx context.Context, in bot.Input) bot.Outcome {
+		<-release
+		return bot.Outcome{Status: bot.Answered, Reply: bot.Reply{Text: "found it"}}
+	})
+	keptAtDeferral := make(chan bool, 1)
+	fake.setReply(func(w http.ResponseWriter, c call) bool {
+		if strings.HasSuffix(c.Path, "/callback") {
+			_, ok := s.pending(t)["interaction:70001"]
+			keptAtDeferral <- ok
+		}
+		return false
+	})
+	a := s.adapter(t, router, fake, keys, Options{AnswerBudget: 10 * time.Millisecond})
+	a.onInteractionCreate(nil, gatewayInteraction(t, discordgo.InteractionApplicationCommand, command("catalog", subcommand("search", stringOption("text", "slow query")))))
+	if !<-keptAtDeferral {
+		t.Error("the deferral went out before the interaction was kept")
+	}
+	close(release)
+	shutDown(t, a)
+}
+
+// An adapter whose Shutdown has begun resumes nothing, and counts no run.
+func TestInbox_ResumeAfterShutdownStartsNothing(t *testing.T) {
+	s, fake, keys := newStore(t), newFakeDiscord(t), newKeys(t)
+	crashedInteraction(t, s.adapter(t, answering("never"), fake, keys, Options{}))
+	var ran atomic.Bool
+	after := s.adapter(t, routerFunc(func(ctx context.Context, in bot.Input) bot.Outcome { ran.Store(true); return bot.Outcome{} }), fake, keys, Options{})
+	shutDown(t, after)
+	if err := after.Resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if ran.Load() || len(fake.received()) != 0 {
+		t.Errorf("resumed after Shutdown: router ran %v, calls %v", ran.Load(), fake.received())
+	}
+	if j := s.pending(t)["interaction:70001"]; j.Runs != 1 {
+		t.Errorf("runs = %d after a Resume that started nothing, want 1", j.Runs)
+	}
+}
+
+// Shutdown's deadline can fall while the answer is being edited in: the
+// interaction is left for the next process, which edits again.
+func TestInbox_ShutdownDuringTheEditLeavesIt(t *testing.T) {
+	s, fake, keys := newStore(t), newFakeDiscord(t), newKeys(t)
+	editing := make(chan struct{}, 1)
+	fake.setReply(func(w http.ResponseWriter, c call) bool {
+		if c.Method == "PATCH" {
+			editing <- struct{}{}
+			time.Sleep(300 * time.Millisecond) // past the deadline below
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return true
+		}
+		return false
+	})
+	a := s.adapter(t, answering("found it"), fake, keys, Options{})
+	crashedInteraction(t, s.adapter(t, answering("never"), fake, keys, Options{}))
+	if err := a.Resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	<-editing
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_ = a.Shutdown(ctx)
+	if _, ok := s.pending(t)["interaction:70001"]; !ok {
+		t.Errorf("an edit cut short by Shutdown forgot its interaction: %v", s.pending(t))
+	}
 }

@@ -255,7 +255,7 @@ func (a *Adapter) route(i *discordgo.Interaction, in bot.Input, modalOK bool, re
 		case <-ctx.Done():
 			out = tookTooLong
 		}
-		if !a.cutShort(ctx, j, out) {
+		if !a.cutShort(j) {
 			a.editAnswer(i, in, out, j)
 		}
 	})
@@ -270,10 +270,13 @@ var tookTooLong = bot.Outcome{Status: bot.Failed, Reply: bot.Reply{Text: "Sorry,
 func (a *Adapter) editAnswer(i *discordgo.Interaction, in bot.Input, out bot.Outcome, j *job) {
 	edit, cancelEdit := context.WithTimeout(a.life, deliveryTimeout)
 	defer cancelEdit()
-	defer a.ledger.Done(edit, j)
 	if err := a.editOriginal(edit, i, a.message(in, out)); err != nil {
 		a.log.Error("discord deferred answer failed", "interaction", i.ID, "user", in.User.ID, "err", err)
+		if a.cutShort(j) {
+			return
+		}
 	}
+	a.ledger.Done(edit, j)
 }
 
 // answerLater runs in's work again for a deferred interaction a process
@@ -281,13 +284,13 @@ func (a *Adapter) editAnswer(i *discordgo.Interaction, in bot.Input, out bot.Out
 // lasts (for left more).
 func (a *Adapter) answerLater(i *discordgo.Interaction, in bot.Input, j *job, left time.Duration) {
 	a.spawn(func() {
-		ctx, cancel := context.WithTimeout(a.life, left)
+		ctx, cancel := context.WithTimeout(a.life, min(left, a.opts.FollowupTimeout))
 		defer cancel()
 		out := a.handle(ctx, in)
 		if ctx.Err() != nil && a.life.Err() == nil {
 			out = tookTooLong
 		}
-		if !a.cutShort(ctx, j, out) {
+		if !a.cutShort(j) {
 			a.editAnswer(i, in, out, j)
 		}
 	})

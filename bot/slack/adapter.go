@@ -323,11 +323,19 @@ func (a *Adapter) deliverLate(work context.Context, o origin, out bot.Outcome) {
 			Ephemeral: true,
 		}}
 	}
-	if o.job != nil {
-		a.ledger.Sending(ctx, o.job)
-		defer a.ledger.Done(ctx, o.job)
+	if o.job == nil {
+		a.deliver(ctx, o, out)
+		return
 	}
+	a.ledger.Sending(ctx, o.job)
 	a.deliver(ctx, o, out)
+	if ctx.Err() != nil && a.base.Err() != nil {
+		// The shutdown's grace ended the delivery: left, marked as
+		// sending, for the next process, which tells the user.
+		a.log.InfoContext(ctx, "slack delivery cut short by shutdown, left for the next start", "input", o.job.ID)
+		return
+	}
+	a.ledger.Done(ctx, o.job)
 }
 
 // firstSeen reports whether none of keys has been seen before, recording all

@@ -170,6 +170,8 @@ func (a *Adapter) Resume(ctx context.Context) error {
 		case j.Runs >= maxRuns:
 			a.log.ErrorContext(ctx, "slack inbox: input given up after repeated restarts", "input", j.ID, "runs", j.Runs)
 			a.notify(j, "Callboard stopped "+strconv.Itoa(j.Runs)+" times while working on "+what+", so it has given up on it. Please ask again, and tell your platform team if this happens again.")
+		case a.stopping.Load():
+			return nil // the rest is left for the next start, its runs uncounted
 		case a.ledger.Take(ctx, j):
 			a.log.InfoContext(ctx, "slack inbox: answering an input from before a restart", "input", j.ID, "run", j.Runs)
 			a.background(func(ctx context.Context) {

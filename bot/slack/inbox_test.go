@@ -435,3 +435,33 @@ func TestInbox_SocketModeEventKeptBeforeItsAcknowledgement(t *testing.T) {
 		t.Errorf("handler ran %d times, want 1", n)
 	}
 }
+
+// Shutdown's grace can end while an answer is being delivered: the input
+// stays in the inbox marked as sending, and the next process tells its
+// user to ask again if the answer did not arrive (it is not sent twice).
+func TestInbox_DeliveryCutShortByShutdownLeftAsSending(t *testing.T) {
+	late := bot.HandlerFunc(func(ctx context.Context, req bot.Request) (bot.Reply, error) {
+		time.Sleep(20 * time.Millisecond) // past the answer budget
+		return bot.Reply{Text: "late answer"}, nil
+	})
+	env := newTestEnv(t, router(bot.Command{Name: "report", Handler: late}), func(o *Options) {
+		o.AnswerBudget = time.Millisecond
+	})
+	inHook := make(chan struct{})
+	env.slack.respond("hook", func(w http.ResponseWriter) {
+		close(inHook)
+		time.Sleep(shutdownNotice + time.Second) // outlasts the grace
+	})
+	env.command(t, slashCommand("/report", "", env.slack.hookURL("slow")))
+	<-inHook
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_ = env.a.Shutdown(ctx)
+	if err := env.a.Shutdown(context.Background()); err != nil { // waits for the delivery to give up
+		t.Fatal(err)
+	}
+	j, ok := env.pending(t)["trigger:13345224609.738474920.8088930838d88f008e0"]
+	if !ok || !j.Sending {
+		t.Errorf("after a delivery cut short, the inbox holds %v; want the command, marked as sending", env.pending(t))
+	}
+}
