@@ -189,9 +189,14 @@ func BenchmarkServeSlackLoad(b *testing.B) {
 						b.ReportMetric(res.cpuXMinimal, "cpu-x-minimal")
 					}
 					if c == 32 {
+						// The target was set where the minimal server did
+						// loadTargetMinimalRPS; on a slower machine its share of
+						// the minimal server's rate is what carries over.
+						share := 100 * float64(loadTargetRPS) / loadTargetMinimalRPS
 						met := res.RPS >= loadTargetRPS && res.P99 < loadTargetP99
-						b.Logf("target at c=32 (>= %d req/s, p99 < %g ms; medians of %d runs): met=%v (%.0f req/s, p99 %.2f ms, %.0f%% of the minimal server; the target's share is %.0f%%)",
-							loadTargetRPS, loadTargetP99, loadPairs, met, res.RPS, res.P99, res.pctOfMinimal, 100*float64(loadTargetRPS)/loadTargetMinimalRPS)
+						metShare := res.pctOfMinimal >= share && res.P99 < loadTargetP99
+						b.Logf("target at c=32 (>= %d req/s, p99 < %g ms; medians of %d runs): met=%v (%.0f req/s, p99 %.2f ms); as a share of the minimal server (%.0f%%, p99 < %g ms): met=%v (%.0f%%)",
+							loadTargetRPS, loadTargetP99, loadPairs, met, res.RPS, res.P99, share, loadTargetP99, metShare, res.pctOfMinimal)
 					}
 				})
 			}
